@@ -1,0 +1,3 @@
+from accueil.cli import main
+
+main()

@@ -1,0 +1,88 @@
+"""The ASGI application: API routers, error shape, and the embedded runtime (migrations, job runner)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.responses import HTMLResponse
+from fastapi.staticfiles import StaticFiles  # noqa: F401 - the web UI mounts its assets here later
+
+from accueil import __version__
+from accueil.api.deps import Runtime
+from accueil.api.errors import install_error_handlers
+from accueil.config import Settings, get_settings
+from accueil.conversations.service import ConversationConfig
+from accueil.core.events import make_event_bus
+from accueil.core.jobs import JobRunner
+from accueil.db import migrate
+from accueil.db.session import make_engine, make_session_factory
+
+log = logging.getLogger(__name__)
+
+
+def build_runtime(settings: Settings) -> Runtime:
+    url = settings.effective_database_url
+    if settings.auto_migrate:
+        migrate.upgrade(url)
+    engine = make_engine(url)
+    bus = make_event_bus(settings.redis_url)
+    return Runtime(settings=settings, factory=make_session_factory(engine, bus), bus=bus,
+                   conversation_config=ConversationConfig.from_settings(settings))
+
+
+def create_app(settings: Settings | None = None, runtime: Runtime | None = None) -> FastAPI:
+    settings = settings or (runtime.settings if runtime else get_settings())
+    import accueil.conversations.service  # noqa: F401 - registers job handlers
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        runner = None
+        if settings.run_jobs_in_process:
+            runner = JobRunner(app.state.runtime.factory, poll_seconds=settings.job_poll_seconds)
+            runner.start()
+        try:
+            yield
+        finally:
+            if runner is not None:
+                runner.stop()
+
+    app = FastAPI(
+        title="accueil", version=__version__, lifespan=lifespan, docs_url="/api/docs",
+        redoc_url=None, openapi_url="/api/v1/openapi.json",
+        description="Omnichannel customer-relationship centre — centre de relation client omnicanal.",
+    )
+    app.state.runtime = runtime or build_runtime(settings)
+    install_error_handlers(app)
+
+    from accueil.agents.api import router as agents_router
+    from accueil.conversations.api import router as conversations_router
+    from accueil.customers.api import router as customers_router
+
+    app.include_router(conversations_router)
+    app.include_router(customers_router)
+    app.include_router(agents_router)
+
+    @app.get("/healthz", include_in_schema=False)
+    def healthz() -> dict[str, str]:
+        return {"status": "ok", "version": __version__}
+
+    @app.get("/", include_in_schema=False, response_class=HTMLResponse)
+    def home() -> str:
+        return HOME_PAGE
+
+    return app
+
+
+HOME_PAGE = """<!doctype html>
+<html lang="fr"><head><meta charset="utf-8"><title>accueil</title>
+<style>body{font-family:system-ui,sans-serif;max-width:46rem;margin:3rem auto;padding:0 1rem;color:#1d2733}
+code{background:#eef1f5;padding:.1rem .3rem;border-radius:3px}</style></head>
+<body><h1>accueil</h1>
+<p lang="fr">Centre de relation client omnicanal. L'API REST est documentée sur
+<a href="/api/docs">/api/docs</a>. La console des conseillers arrive avec la prochaine version.</p>
+<p lang="en">Omnichannel customer-relationship centre. The REST API is documented at
+<a href="/api/docs">/api/docs</a>. The agent console comes with the next version.</p>
+</body></html>"""

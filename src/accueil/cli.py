@@ -1,0 +1,200 @@
+"""The ``accueil`` command. Every command and option is documented in docs/cli.md (a test checks)."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+import click
+
+from accueil.config import Settings, get_settings
+
+
+def _settings() -> Settings:
+    return get_settings()
+
+
+@click.group()
+@click.version_option(package_name="accueil")
+def main() -> None:
+    """accueil — omnichannel customer-relationship centre / centre de relation client omnicanal."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
+@click.option("--port", default=8000, show_default=True, type=int, help="TCP port.")
+@click.option("--workers", default=1, show_default=True, type=int, help="Worker processes (PostgreSQL for >1).")
+def serve(host: str, port: int, workers: int) -> None:
+    """Serve the web app and API (embedded mode runs migrations and jobs in-process)."""
+    import uvicorn
+
+    settings = _settings()
+    if workers > 1 and settings.effective_database_url.startswith("sqlite"):
+        raise click.UsageError("several workers need PostgreSQL (ACCUEIL_DATABASE_URL); SQLite has one writer")
+    if settings.auto_migrate:
+        import os
+
+        from accueil.db import migrate
+
+        migrate.upgrade(settings.effective_database_url)
+        os.environ["ACCUEIL_AUTO_MIGRATE"] = "false"  # done once here, not again in each worker process
+    click.echo(f"accueil listening on http://{host}:{port}  (API docs: http://{host}:{port}/api/docs)")
+    uvicorn.run("accueil.asgi:app", host=host, port=port, workers=workers, log_level="warning",
+                access_log=False, proxy_headers=True)
+
+
+@main.command()
+@click.option("--once", is_flag=True, help="Run the jobs due now, then exit.")
+def worker(once: bool) -> None:
+    """Run durable jobs and timers (scale-out mode; the embedded server runs them itself)."""
+    from accueil.app import build_runtime
+    from accueil.core.jobs import JobRunner, run_due_jobs, worker_name
+
+    import accueil.conversations.service  # noqa: F401 - registers job handlers
+
+    runtime = build_runtime(_settings())
+    if once:
+        ran = run_due_jobs(runtime.factory, worker=worker_name())
+        click.echo(f"{ran} job(s) run")
+        return
+    click.echo("accueil worker running; Ctrl-C to stop")
+    try:
+        JobRunner(runtime.factory, poll_seconds=runtime.settings.job_poll_seconds).run_forever()
+    except KeyboardInterrupt:
+        pass
+
+
+@main.group()
+def db() -> None:
+    """Database schema (Alembic migrations)."""
+
+
+@db.command("upgrade")
+@click.argument("revision", default="head")
+def db_upgrade(revision: str) -> None:
+    """Upgrade the schema to REVISION (default: the latest)."""
+    from accueil.db import migrate
+
+    url = _settings().effective_database_url
+    migrate.upgrade(url, revision)
+    click.echo(f"database at revision {migrate.current(url)}")
+
+
+@db.command("downgrade")
+@click.argument("revision")
+def db_downgrade(revision: str) -> None:
+    """Downgrade the schema to REVISION ('base' removes every table)."""
+    from accueil.db import migrate
+
+    url = _settings().effective_database_url
+    migrate.downgrade(url, revision)
+    click.echo(f"database at revision {migrate.current(url)}")
+
+
+@db.command("current")
+def db_current() -> None:
+    """Print the schema revision of the database."""
+    from accueil.db import migrate
+
+    click.echo(migrate.current(_settings().effective_database_url) or "empty")
+
+
+def _factory():  # type: ignore[no-untyped-def]
+    from accueil.app import build_runtime
+
+    return build_runtime(_settings()).factory
+
+
+@main.group()
+def user() -> None:
+    """Users: agents, supervisors, admins."""
+
+
+@user.command("create")
+@click.argument("username")
+@click.option("--role", type=click.Choice(["admin", "supervisor", "agent", "partner_agent"]), default="agent",
+              show_default=True, help="What the user may do.")
+@click.option("--name", "display_name", default=None, help="Display name (default: the username).")
+@click.option("--email", default=None, help="Email address.")
+@click.option("--site", "site_code", default=None, help="Code of the user's site.")
+@click.option("--language", type=click.Choice(["fr", "en"]), default="fr", show_default=True, help="UI language.")
+@click.password_option(help="Password (asked for when not given).")
+def user_create(username: str, role: str, display_name: str | None, email: str | None, site_code: str | None,
+                language: str, password: str) -> None:
+    """Create a user who can sign in."""
+    from sqlalchemy import select
+
+    from accueil.agents.models import Role, Site
+    from accueil.agents.service import do_create_user
+    from accueil.core.errors import AccueilError
+
+    factory = _factory()
+    try:
+        with factory() as session, session.begin():
+            site = None
+            if site_code:
+                site = session.scalar(select(Site).where(Site.code == site_code))
+                if site is None:
+                    raise click.UsageError(f"no site with code {site_code!r}")
+            created = do_create_user(session, username=username, display_name=display_name or username,
+                                     role=Role(role), password=password, email=email, site=site, language=language)
+            click.echo(f"user {created.username} ({created.role.value}) created")
+    except AccueilError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+@main.group()
+def token() -> None:
+    """API tokens."""
+
+
+@token.command("create")
+@click.argument("username")
+@click.option("--name", default="cli", show_default=True, help="What the token is for.")
+@click.option("--scope", "scopes", multiple=True, help="Scope to grant (repeatable; default: all the role allows).")
+def token_create(username: str, name: str, scopes: tuple[str, ...]) -> None:
+    """Create an API token for USERNAME and print it once."""
+    from accueil.agents.service import access_user, do_create_api_token
+    from accueil.core.errors import AccueilError
+
+    factory = _factory()
+    try:
+        with factory() as session, session.begin():
+            created = do_create_api_token(session, user=access_user(session, username=username), name=name,
+                                          scopes=list(scopes) or None)
+            secret, granted = created.secret, created.token.scopes
+    except AccueilError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(secret)
+    click.echo(f"scopes: {granted}", err=True)
+
+
+@main.command()
+@click.option("--days", default=42, show_default=True, type=int, help="Weeks of history to generate, in days.")
+@click.option("--customers", default=400, show_default=True, type=int, help="How many customers.")
+@click.option("--seed", default=1, show_default=True, type=int, help="Random seed (same seed, same company).")
+@click.option("--serve/--no-serve", "serve_after", default=True, show_default=True,
+              help="Serve the app once the demo is built.")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
+@click.option("--port", default=8000, show_default=True, type=int, help="TCP port.")
+@click.option("--reset/--keep", default=False, show_default=True,
+              help="Rebuild the demo even if the database already holds it.")
+def demo(days: int, customers: int, seed: int, serve_after: bool, host: str, port: int, reset: bool) -> None:
+    """Build a demo online retailer (sites, agents, motifs, weeks of history) and serve it."""
+    from accueil.demo.generator import DemoSpec, build_demo
+
+    settings = _settings()
+    from accueil.db import migrate
+
+    migrate.upgrade(settings.effective_database_url)
+    summary = build_demo(settings, DemoSpec(days=days, customers=customers, seed=seed), reset=reset,
+                         progress=lambda msg: click.echo(msg, err=True))
+    click.echo(summary.describe(f"http://{host}:{port}"))
+    if serve_after:
+        ctx = click.get_current_context()
+        ctx.invoke(serve, host=host, port=port, workers=1)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

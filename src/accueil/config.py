@@ -1,0 +1,81 @@
+"""Settings, read from ``ACCUEIL_*`` environment variables (and an optional ``.env`` file).
+
+Every field here is documented in docs/settings.md; a test fails when one is missing there.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEVELOPMENT_SECRET = "dev-secret-change-me"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="ACCUEIL_", env_file=".env", extra="ignore")
+
+    environment: Literal["development", "test", "production"] = "development"
+    secret_key: str = DEVELOPMENT_SECRET
+    database_url: str = ""
+    redis_url: str = ""
+    data_dir: Path = Path("var")
+    timezone: str = "Europe/Paris"
+    default_language: Literal["fr", "en"] = "fr"
+    auto_migrate: bool = True
+    run_jobs_in_process: bool = True
+    max_body_chars: int = Field(default=100_000, ge=1)
+    max_attachment_bytes: int = Field(default=10 * 1024 * 1024, ge=1)
+    max_attachments: int = Field(default=10, ge=0)
+    allowed_attachment_types: str = (
+        "application/pdf,image/png,image/jpeg,image/gif,image/webp,text/plain,text/csv,"
+        "application/msword,application/vnd.openxmlformats-officedocument.wordprocessingml.document,"
+        "application/vnd.ms-excel,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet,"
+        "audio/mpeg,audio/wav,message/rfc822"
+    )
+    repeat_contact_window_days: int = Field(default=7, ge=0)
+    default_phone_region: str = "FR"
+    job_poll_seconds: float = Field(default=1.0, gt=0)
+
+    @model_validator(mode="after")
+    def _refuse_default_secret(self) -> Settings:
+        if self.environment == "production" and self.secret_key == DEVELOPMENT_SECRET:
+            raise ValueError(
+                "ACCUEIL_SECRET_KEY must be set to a long random value outside development "
+                "(ACCUEIL_ENVIRONMENT=production)."
+            )
+        if self.environment == "production" and len(self.secret_key) < 32:
+            raise ValueError("ACCUEIL_SECRET_KEY must be at least 32 characters in production.")
+        return self
+
+    @property
+    def effective_database_url(self) -> str:
+        """SQLite file under the data directory unless a URL is given."""
+        if self.database_url:
+            return normalise_database_url(self.database_url)
+        return f"sqlite:///{(self.data_dir / 'accueil.sqlite3').as_posix()}"
+
+    @property
+    def attachments_dir(self) -> Path:
+        return self.data_dir / "attachments"
+
+    @property
+    def attachment_types(self) -> frozenset[str]:
+        return frozenset(t.strip() for t in self.allowed_attachment_types.split(",") if t.strip())
+
+
+def normalise_database_url(url: str) -> str:
+    """Accept plain ``postgresql://`` URLs and use the psycopg 3 driver for them."""
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://") :]
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://") :]
+    return url
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

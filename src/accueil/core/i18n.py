@@ -1,0 +1,158 @@
+"""French and English for messages people read through the API and CLI.
+
+The web interface gets full Babel catalogs; messages of the domain layer live here, keyed by their
+stable error code, so an API client gets the same code whatever language it asks for.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+LANGUAGES = ("fr", "en")
+
+ERROR_MESSAGES: dict[str, dict[str, str]] = {
+    "validation_error": {
+        "en": "The request is not valid: {summary}",
+        "fr": "La requête n'est pas valide : {summary}",
+    },
+    "unknown_channel": {
+        "en": "Unknown channel kind {value!r}; expected one of {allowed}.",
+        "fr": "Type de canal inconnu {value!r} ; valeurs possibles : {allowed}.",
+    },
+    "unknown_motif": {
+        "en": "Unknown motif {value!r}.",
+        "fr": "Motif inconnu {value!r}.",
+    },
+    "unknown_queue": {"en": "Unknown queue {value!r}.", "fr": "File d'attente inconnue {value!r}."},
+    "invalid_email": {
+        "en": "{value!r} is not a valid email address.",
+        "fr": "{value!r} n'est pas une adresse e-mail valide.",
+    },
+    "invalid_phone": {
+        "en": "{value!r} is not a valid phone number.",
+        "fr": "{value!r} n'est pas un numéro de téléphone valide.",
+    },
+    "invalid_identity": {
+        "en": "{value!r} is not a valid {kind} identifier.",
+        "fr": "{value!r} n'est pas un identifiant {kind} valide.",
+    },
+    "identity_required": {
+        "en": "At least one customer identity (email, phone…) is required.",
+        "fr": "Au moins un identifiant client (e-mail, téléphone…) est requis.",
+    },
+    "identity_taken": {
+        "en": "The {kind} identity {value!r} already belongs to another customer.",
+        "fr": "L'identifiant {kind} {value!r} appartient déjà à un autre client.",
+    },
+    "body_too_long": {
+        "en": "The message body has {length} characters; the limit is {limit}.",
+        "fr": "Le message fait {length} caractères ; la limite est de {limit}.",
+    },
+    "empty_message": {
+        "en": "The message has neither text nor attachment.",
+        "fr": "Le message n'a ni texte ni pièce jointe.",
+    },
+    "attachment_too_large": {
+        "en": "Attachment {filename!r} has {size} bytes; the limit is {limit}.",
+        "fr": "La pièce jointe {filename!r} fait {size} octets ; la limite est de {limit}.",
+    },
+    "attachment_type_refused": {
+        "en": "Attachments of type {content_type!r} are not accepted.",
+        "fr": "Les pièces jointes de type {content_type!r} ne sont pas acceptées.",
+    },
+    "too_many_attachments": {
+        "en": "{count} attachments given; the limit is {limit}.",
+        "fr": "{count} pièces jointes ; la limite est de {limit}.",
+    },
+    "invalid_attachment": {
+        "en": "Attachment {filename!r} is not valid base64.",
+        "fr": "La pièce jointe {filename!r} n'est pas en base64 valide.",
+    },
+    "not_found": {"en": "No {kind} with id {id!r}.", "fr": "Aucun(e) {kind} avec l'identifiant {id!r}."},
+    "invalid_transition": {
+        "en": "A case cannot go from {current!r} to {target!r}.",
+        "fr": "Une demande ne peut pas passer de {current!r} à {target!r}.",
+    },
+    "case_not_resolved": {
+        "en": "Only a resolved or closed case can be reopened (this one is {status!r}).",
+        "fr": "Seule une demande résolue ou close peut être rouverte (celle-ci est {status!r}).",
+    },
+    "case_closed": {
+        "en": "The case is closed; reopen it first.",
+        "fr": "La demande est close ; rouvrez-la d'abord.",
+    },
+    "merge_same_customer": {
+        "en": "A customer cannot be merged into itself.",
+        "fr": "Un client ne peut pas être fusionné avec lui-même.",
+    },
+    "customer_merged": {
+        "en": "Customer {id!r} was merged into {into!r}.",
+        "fr": "Le client {id!r} a été fusionné dans {into!r}.",
+    },
+    "unauthenticated": {
+        "en": "A valid API token is required (Authorization: Bearer …).",
+        "fr": "Un jeton d'API valide est requis (Authorization: Bearer …).",
+    },
+    "missing_scope": {
+        "en": "This token lacks the {scope!r} scope.",
+        "fr": "Ce jeton n'a pas la portée {scope!r}.",
+    },
+    "forbidden": {"en": "You may not do this.", "fr": "Vous n'avez pas le droit de faire ceci."},
+    "idempotency_key_reused": {
+        "en": "This Idempotency-Key was already used with a different request.",
+        "fr": "Cette Idempotency-Key a déjà servi pour une autre requête.",
+    },
+    "invalid_cursor": {"en": "The pagination cursor is not valid.", "fr": "Le curseur de pagination n'est pas valide."},
+    "invalid_scope": {
+        "en": "Unknown scope {value!r}; expected some of {allowed}.",
+        "fr": "Portée inconnue {value!r} ; valeurs possibles : {allowed}.",
+    },
+    "http_error": {"en": "{detail}", "fr": "{detail}"},
+    "route_not_found": {"en": "No such API route.", "fr": "Cette route d'API n'existe pas."},
+    "method_not_allowed": {"en": "Method not allowed on this route.", "fr": "Méthode non autorisée sur cette route."},
+    "case_out_of_scope": {
+        "en": "This case is outside your site's scope.",
+        "fr": "Cette demande est hors du périmètre de votre site.",
+    },
+    "internal_error": {
+        "en": "Internal error; nothing was changed. Reference {reference}.",
+        "fr": "Erreur interne ; rien n'a été modifié. Référence {reference}.",
+    },
+}
+
+
+class _Lenient(dict[str, Any]):
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"
+
+
+def error_message(code: str, language: str, details: dict[str, Any] | None = None) -> str:
+    templates = ERROR_MESSAGES.get(code) or {"en": code, "fr": code}
+    template = templates.get(language) or templates["en"]
+    try:
+        return template.format_map(_Lenient(details or {}))
+    except (ValueError, KeyError, IndexError):
+        return template
+
+
+def pick_language(accept_language: str | None, default: str = "fr") -> str:
+    """The first supported language in an Accept-Language header, by quality."""
+    if not accept_language:
+        return default
+    ranked: list[tuple[float, str]] = []
+    for part in accept_language.split(","):
+        piece = part.strip()
+        if not piece:
+            continue
+        tag, _, params = piece.partition(";")
+        quality = 1.0
+        if params.strip().startswith("q="):
+            try:
+                quality = float(params.strip()[2:])
+            except ValueError:
+                quality = 0.0
+        ranked.append((quality, tag.strip().lower()[:2]))
+    for _, lang in sorted(ranked, key=lambda item: -item[0]):
+        if lang in LANGUAGES:
+            return lang
+    return default

@@ -1,0 +1,204 @@
+"""Durable jobs and timers stored as database rows (the database is the queue).
+
+A job is a row with a kind, a JSON payload and a due time. Workers claim due rows atomically — on
+PostgreSQL with ``FOR UPDATE SKIP LOCKED`` so two workers never take the same row, on SQLite inside
+the single writer lock — run the registered handler in its own transaction, and either mark the row
+done or reschedule it with exponential back-off. A claim has a lease: a worker that dies mid-job
+leaves the row to be taken again once the lease expires. Handlers must be idempotent (a retry after
+a crash may repeat work whose commit was not recorded); ``dedupe_key`` stops the same timer being
+scheduled twice.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Index, Integer, String, Text, select, update
+from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
+
+from accueil.core import clock
+from accueil.db.base import Base, IdMixin
+
+log = logging.getLogger(__name__)
+
+PENDING, RUNNING, DONE, FAILED = "pending", "running", "done", "failed"
+
+
+class Job(IdMixin, Base):
+    __tablename__ = "jobs"
+    __table_args__ = (Index("ix_jobs_status_run_at", "status", "run_at"),)
+
+    kind: Mapped[str] = mapped_column(String(80))
+    payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    run_at: Mapped[datetime]
+    status: Mapped[str] = mapped_column(String(10), default=PENDING)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    max_attempts: Mapped[int] = mapped_column(Integer, default=5)
+    dedupe_key: Mapped[str | None] = mapped_column(String(200), unique=True)
+    claimed_by: Mapped[str | None] = mapped_column(String(120))
+    lease_until: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)
+    finished_at: Mapped[datetime | None]
+
+
+JobHandler = Callable[[Session, dict[str, Any], datetime], None]
+_HANDLERS: dict[str, JobHandler] = {}
+
+
+def job_handler(kind: str) -> Callable[[JobHandler], JobHandler]:
+    """Register the function that runs jobs of ``kind`` (it gets the session, the payload and now)."""
+
+    def register(fn: JobHandler) -> JobHandler:
+        _HANDLERS[kind] = fn
+        return fn
+
+    return register
+
+
+def registered_kinds() -> list[str]:
+    return sorted(_HANDLERS)
+
+
+def do_schedule_job(
+    session: Session,
+    *,
+    kind: str,
+    run_at: datetime,
+    payload: dict[str, Any] | None = None,
+    dedupe_key: str | None = None,
+    max_attempts: int = 5,
+) -> Job:
+    """Schedule a job inside the caller's transaction, so it exists if and only if the work committed."""
+    if dedupe_key is not None:
+        existing = session.scalar(select(Job).where(Job.dedupe_key == dedupe_key))
+        if existing is not None:
+            return existing
+    job = Job(
+        kind=kind, payload=payload or {}, run_at=run_at, dedupe_key=dedupe_key, max_attempts=max_attempts
+    )
+    session.add(job)
+    session.flush()
+    return job
+
+
+def backoff(attempts: int) -> timedelta:
+    """5 s, 20 s, 80 s… capped at one hour."""
+    return timedelta(seconds=min(3600, 5 * 4 ** max(0, attempts - 1)))
+
+
+def claim_due_jobs(
+    session: Session, *, worker: str, now: datetime, limit: int = 10, lease: timedelta = timedelta(minutes=5)
+) -> list[str]:
+    """Claim up to ``limit`` due jobs (pending, or running with an expired lease); returns their ids."""
+    due = (
+        select(Job.id)
+        .where(
+            ((Job.status == PENDING) & (Job.run_at <= now))
+            | ((Job.status == RUNNING) & (Job.lease_until < now))
+        )
+        .order_by(Job.run_at)
+        .limit(limit)
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        due = due.with_for_update(skip_locked=True)
+    ids = list(session.scalars(due))
+    if not ids:
+        return []
+    session.execute(
+        update(Job)
+        .where(Job.id.in_(ids))
+        .values(status=RUNNING, claimed_by=worker, lease_until=now + lease, attempts=Job.attempts + 1)
+    )
+    return ids
+
+
+def _run_one(factory: sessionmaker[Session], job_id: str, now: datetime) -> bool:
+    with factory() as session:
+        job = session.get(Job, job_id)
+        if job is None or job.status != RUNNING:
+            return False
+        kind, payload = job.kind, dict(job.payload)
+    handler = _HANDLERS.get(kind)
+    error: str | None = None
+    if handler is None:
+        error = f"no handler registered for job kind {kind!r}"
+    else:
+        try:
+            with factory() as session, session.begin():
+                handler(session, payload, now)
+                finished = session.get(Job, job_id)
+                if finished is not None:
+                    finished.status, finished.finished_at, finished.lease_until = DONE, now, None
+        except Exception as exc:  # noqa: BLE001 - recorded on the row and retried
+            log.exception("job %s (%s) failed", job_id, kind)
+            error = f"{type(exc).__name__}: {exc}"
+    if error is not None:
+        with factory() as session, session.begin():
+            job = session.get(Job, job_id)
+            if job is not None:
+                job.last_error = error[:4000]
+                job.lease_until = None
+                if job.attempts >= job.max_attempts:
+                    job.status, job.finished_at = FAILED, now
+                else:
+                    job.status, job.run_at = PENDING, now + backoff(job.attempts)
+        return False
+    return True
+
+
+def run_due_jobs(factory: sessionmaker[Session], *, worker: str, now: datetime | None = None) -> int:
+    """Claim and run every job due at ``now``; returns how many ran successfully."""
+    ran = 0
+    while True:
+        moment = now or clock.now()
+        with factory() as session, session.begin():
+            ids = claim_due_jobs(session, worker=worker, now=moment)
+        if not ids:
+            return ran
+        for job_id in ids:
+            ran += _run_one(factory, job_id, moment)
+        if now is not None:
+            # A fixed ``now`` (tests): one pass, or a job rescheduled into the past would loop forever.
+            return ran
+
+
+def worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"
+
+
+@dataclass
+class JobRunner:
+    """Polls for due jobs in a background thread (embedded mode) or the foreground (``accueil worker``)."""
+
+    factory: sessionmaker[Session]
+    poll_seconds: float = 1.0
+
+    def __post_init__(self) -> None:
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def run_forever(self) -> None:
+        name = worker_name()
+        while not self._stop.is_set():
+            try:
+                run_due_jobs(self.factory, worker=name)
+            except Exception:  # noqa: BLE001 - the loop must survive a database hiccup
+                log.exception("job runner pass failed")
+            self._stop.wait(self.poll_seconds)
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self.run_forever, name="accueil-jobs", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)

@@ -1,0 +1,10 @@
+"""Imports every model so ``Base.metadata`` is complete (Alembic, tests, create_all)."""
+
+from accueil.agents import models as agents_models  # noqa: F401
+from accueil.conversations import models as conversations_models  # noqa: F401
+from accueil.core import idempotency, jobs  # noqa: F401
+from accueil.customers import models as customers_models  # noqa: F401
+from accueil.db.base import Base
+from accueil.routing import models as routing_models  # noqa: F401
+
+metadata = Base.metadata
