@@ -45,7 +45,7 @@ def make_cast(runtime: Runtime) -> Cast:
             ("admin", "Admin", Role.admin, hq, None),
         ]
         for username, name, role, site, team in people:
-            user = do_create_user(session, username=username, display_name=name, role=role, password="secret-pass",
+            user = do_create_user(session, username=username, display_name=name, role=role, password=None,
                                   site=site, team=team)
             cast.users[username] = user.id
             cast.tokens[username] = do_create_api_token(session, user=user, name="tests").secret

@@ -1,42 +1,35 @@
-"""The one write path for cases, interactions and messages.
-
-``do_receive_inbound`` is the heart of accueil: whatever the channel, one inbound contact becomes, in
-one transaction, a customer (found by identity or created), a case (the open one with the same motif,
-or a new one), an interaction, a message with its attachments, the first events of the interaction's
-log and a receipt of the provider's message id, so a second delivery creates nothing.
+"""The one write path for cases, interactions and messages once they exist: replies, notes, status,
+reopening, escalation and the interaction event log. Receiving contacts lives in ``inbound``.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
-from pathlib import Path
+from datetime import datetime
 
-from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
-from accueil.config import Settings
 from accueil.conversations.content import (
     AttachmentIn,
-    ContentLimits,
     check_content,
     html_to_text,
-    safe_filename,
     sanitise_html,
-    store_attachment_bytes,
+)
+from accueil.conversations.inbound import (  # noqa: F401 - re-exported: the domain's one entry point
+    ConversationConfig,
+    InboundContact,
+    ReceiveResult,
+    do_receive_inbound,
+    receive_inbound,
+    store_attachments,
 )
 from accueil.conversations.models import (
     OPEN_STATUSES,
-    Attachment,
     AuthorKind,
     Case,
-    CaseCounter,
     CaseStatus,
-    ChannelKind,
     Direction,
-    InboundReceipt,
     Interaction,
     InteractionEvent,
     Message,
@@ -46,10 +39,9 @@ from accueil.conversations.models import (
 from accueil.core import clock
 from accueil.core.errors import Conflict, NotFound, ValidationFailed
 from accueil.core.events import Event
-from accueil.core.ids import id_at
-from accueil.core.jobs import do_schedule_job, job_handler
-from accueil.customers.service import IdentityRef, access_customer, do_resolve_identity
-from accueil.db.session import WRITTEN_FILES, queue_event
+from accueil.core.ids import id_at, new_id
+from accueil.core.jobs import job_handler
+from accueil.db.session import queue_event
 from accueil.routing.models import Queue
 
 log = logging.getLogger(__name__)
@@ -63,8 +55,6 @@ TRANSITIONS: dict[CaseStatus, frozenset[CaseStatus]] = {
     CaseStatus.closed: frozenset(),
 }
 
-# When a motif names no SLA: synchronous contacts are due the same business day, written ones in 48 h.
-DEFAULT_SLA = {True: timedelta(hours=8), False: timedelta(hours=48)}
 
 # Interaction event kinds and the timestamp column each one sets (the first time it happens).
 EVENT_TIMESTAMPS = {
@@ -79,62 +69,6 @@ EVENT_TIMESTAMPS = {
 EVENT_KINDS = frozenset(EVENT_TIMESTAMPS) | {
     "held", "unheld", "transferred", "declined", "abandoned", "escalated", "note", "recording",
 }
-
-
-@dataclass(frozen=True)
-class ConversationConfig:
-    limits: ContentLimits
-    attachments_root: Path
-    repeat_window: timedelta
-    phone_region: str = "FR"
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> ConversationConfig:
-        return cls(
-            limits=ContentLimits(
-                max_body_chars=settings.max_body_chars,
-                max_attachment_bytes=settings.max_attachment_bytes,
-                max_attachments=settings.max_attachments,
-                attachment_types=settings.attachment_types,
-            ),
-            attachments_root=settings.attachments_dir,
-            repeat_window=timedelta(days=settings.repeat_contact_window_days),
-            phone_region=settings.default_phone_region,
-        )
-
-
-@dataclass
-class InboundContact:
-    """A normalised inbound message, whatever channel or provider it came from."""
-
-    channel: ChannelKind
-    identities: list[IdentityRef]
-    provider_message_id: str | None = None
-    display_name: str | None = None
-    language: str | None = None
-    motif_code: str | None = None
-    queue_code: str | None = None
-    case_reference: str | None = None
-    interaction_id: str | None = None  # continue a live exchange (next chat line) instead of a new one
-    subject: str | None = None
-    body_text: str = ""
-    body_html: str | None = None
-    attachments: list[AttachmentIn] = field(default_factory=list)
-    occurred_at: datetime | None = None
-    priority: int = 0
-
-
-@dataclass(frozen=True)
-class ReceiveResult:
-    customer_id: str
-    case_id: str
-    case_reference: str
-    interaction_id: str
-    message_id: str
-    customer_created: bool
-    case_created: bool
-    duplicate: bool
-    repeat_contact: bool
 
 
 def access_case(session: Session, case_id: str) -> Case:
@@ -169,38 +103,6 @@ def find_queue(session: Session, code: str | None) -> Queue | None:
     return queue
 
 
-def _next_reference(session: Session, now: datetime) -> str:
-    """D-YYYY-NNNNNN: short enough to read over the phone, unique on both databases."""
-    year = now.year
-    bumped = session.execute(
-        update(CaseCounter).where(CaseCounter.year == year).values(value=CaseCounter.value + 1)
-    )
-    if bumped.rowcount == 0:
-        session.add(CaseCounter(year=year, value=1))
-        session.flush()
-        value = 1
-    else:
-        value = session.scalar(select(CaseCounter.value).where(CaseCounter.year == year))
-    return f"D-{year}-{value:06d}"
-
-
-def _receipt_result(session: Session, receipt: InboundReceipt) -> ReceiveResult:
-    interaction = session.get(Interaction, receipt.interaction_id)
-    assert interaction is not None
-    case = interaction.case
-    return ReceiveResult(
-        customer_id=access_customer(session, interaction.customer_id).id,
-        case_id=case.id,
-        case_reference=case.reference,
-        interaction_id=interaction.id,
-        message_id=receipt.message_id,
-        customer_created=False,
-        case_created=False,
-        duplicate=True,
-        repeat_contact=interaction.is_repeat_contact,
-    )
-
-
 def _record_event(
     session: Session, interaction: Interaction, kind: str, at: datetime, *, agent_id: str | None = None,
     data: dict | None = None,
@@ -209,224 +111,11 @@ def _record_event(
     if column and getattr(interaction, column) is None:
         setattr(interaction, column, at)
     item = InteractionEvent(
-        id=id_at(at.timestamp()), interaction_id=interaction.id, kind=kind, at=at, agent_id=agent_id,
+        id=new_id(), interaction_id=interaction.id, kind=kind, at=at, agent_id=agent_id,
         data=data or {},
     )
     session.add(item)
     return item
-
-
-def _pick_case(
-    session: Session, *, customer_id: str, motif: Motif | None, reference: str | None
-) -> Case | None:
-    if reference is not None:
-        case = session.scalar(select(Case).where(Case.reference == reference))
-        if case is not None and access_customer(session, case.customer_id).id == customer_id:
-            return case
-        return None  # a reference that is not this customer's is ignored, never leaked into
-    motif_clause = Case.motif_id.is_(None) if motif is None else Case.motif_id == motif.id
-    return session.scalar(
-        select(Case)
-        .where(Case.customer_id == customer_id, Case.status.in_(OPEN_STATUSES), motif_clause)
-        .order_by(Case.created_at.desc())
-        .limit(1)
-    )
-
-
-def _previous_resolved_case(
-    session: Session, *, customer_id: str, motif: Motif, since: datetime
-) -> Case | None:
-    return session.scalar(
-        select(Case)
-        .where(
-            Case.customer_id == customer_id,
-            Case.motif_id == motif.id,
-            Case.status.in_([CaseStatus.resolved, CaseStatus.closed]),
-            Case.resolved_at >= since,
-        )
-        .order_by(Case.resolved_at.desc())
-        .limit(1)
-    )
-
-
-def _sla_due(motif: Motif | None, channel: ChannelKind, now: datetime) -> datetime:
-    if motif is not None and motif.sla_hours:
-        return now + timedelta(hours=motif.sla_hours)
-    return now + DEFAULT_SLA[channel.synchronous]
-
-
-def do_receive_inbound(
-    session: Session, *, contact: InboundContact, config: ConversationConfig, now: datetime | None = None
-) -> ReceiveResult:
-    """Receive one inbound contact (see module docstring); the caller's transaction commits it."""
-    now = now or clock.now()
-    arrived = contact.occurred_at or now
-    if contact.provider_message_id is not None:
-        receipt = session.scalar(
-            select(InboundReceipt).where(
-                InboundReceipt.channel == contact.channel,
-                InboundReceipt.provider_message_id == contact.provider_message_id,
-            )
-        )
-        if receipt is not None:
-            return _receipt_result(session, receipt)
-    body_html = sanitise_html(contact.body_html) if contact.body_html else None
-    body_text = contact.body_text or (html_to_text(body_html) if body_html else "")
-    check_content(body_text=body_text, body_html=body_html, attachments=contact.attachments, limits=config.limits)
-    motif = find_motif(session, contact.motif_code)
-    queue = find_queue(session, contact.queue_code)
-    customer, customer_created = do_resolve_identity(
-        session, identities=contact.identities, display_name=contact.display_name,
-        language=contact.language, now=now,
-    )
-
-    interaction: Interaction | None = None
-    if contact.interaction_id is not None:
-        interaction = access_interaction(session, contact.interaction_id)
-        if interaction.customer_id != customer.id or interaction.ended_at is not None:
-            raise Conflict("invalid_transition", current="ended", target="message")
-    case = interaction.case if interaction else _pick_case(
-        session, customer_id=customer.id, motif=motif, reference=contact.case_reference
-    )
-    case_created = False
-    repeat = False
-    if case is not None and case.status is CaseStatus.closed:
-        case = None  # a closed case stays closed; the contact opens a new one
-    if case is not None and case.status is CaseStatus.resolved:
-        _reopen(session, case, now=now, reason="customer_contact")
-    if case is None:
-        previous = None
-        if motif is not None and config.repeat_window > timedelta(0):
-            previous = _previous_resolved_case(
-                session, customer_id=customer.id, motif=motif, since=arrived - config.repeat_window
-            )
-        case = Case(
-            id=id_at(arrived.timestamp()),
-            reference=_next_reference(session, arrived),
-            customer_id=customer.id,
-            motif_id=motif.id if motif else None,
-            subject=(contact.subject or body_text[:120] or None),
-            status=CaseStatus.new,
-            level=queue.level if queue else 1,
-            priority=contact.priority,
-            sla_due_at=_sla_due(motif, contact.channel, arrived),
-            first_channel=contact.channel,
-            created_at=arrived,
-            updated_at=now,
-        )
-        if previous is not None:
-            case.repeat_of_id = previous.id
-            previous.repeat_contact_count += 1
-            repeat = True
-        session.add(case)
-        session.flush()
-        case_created = True
-        do_schedule_job(
-            session, kind="case.sla_check", run_at=case.sla_due_at, payload={"case_id": case.id},
-            dedupe_key=f"case.sla_check:{case.id}:{case.sla_due_at.isoformat()}",
-        )
-    elif case.status is CaseStatus.pending:
-        case.status = CaseStatus.open  # the customer answered what we were waiting for
-    case.updated_at = now
-
-    if interaction is None:
-        interaction = Interaction(
-            id=id_at(arrived.timestamp()),
-            case_id=case.id,
-            customer_id=customer.id,
-            channel=contact.channel,
-            direction=Direction.inbound,
-            queue_id=queue.id if queue else None,
-            arrived_at=arrived,
-            is_repeat_contact=repeat,
-        )
-        session.add(interaction)
-        session.flush()
-        _record_event(session, interaction, "arrived", arrived, data={"channel": contact.channel.value})
-        if queue is not None:
-            _record_event(session, interaction, "queued", now, data={"queue_id": queue.id})
-    message = Message(
-        id=id_at(arrived.timestamp()),
-        interaction_id=interaction.id,
-        case_id=case.id,
-        author_kind=AuthorKind.customer,
-        direction=Direction.inbound,
-        subject=contact.subject,
-        body_text=body_text,
-        body_html=body_html,
-        created_at=arrived,
-    )
-    session.add(message)
-    session.flush()
-    _store_attachments(session, message=message, attachments=contact.attachments, config=config)
-    if contact.provider_message_id is not None:
-        session.add(
-            InboundReceipt(
-                channel=contact.channel, provider_message_id=contact.provider_message_id,
-                interaction_id=interaction.id, message_id=message.id, received_at=now,
-            )
-        )
-    session.flush()
-    queue_event(
-        session,
-        Event(
-            "interaction.arrived",
-            {
-                "interaction_id": interaction.id, "case_id": case.id, "customer_id": customer.id,
-                "channel": contact.channel.value, "queue_id": interaction.queue_id,
-                "motif": motif.code if motif else None, "case_created": case_created,
-            },
-            now,
-        ),
-    )
-    return ReceiveResult(
-        customer_id=customer.id, case_id=case.id, case_reference=case.reference,
-        interaction_id=interaction.id, message_id=message.id, customer_created=customer_created,
-        case_created=case_created, duplicate=False, repeat_contact=repeat,
-    )
-
-
-def _store_attachments(
-    session: Session, *, message: Message, attachments: list[AttachmentIn], config: ConversationConfig
-) -> None:
-    written: list[Path] = []
-    try:
-        for item in attachments:
-            attachment_id = id_at(message.created_at.timestamp())
-            relative, digest = store_attachment_bytes(config.attachments_root, attachment_id, item.data)
-            written.append(config.attachments_root / relative)
-            session.add(
-                Attachment(
-                    id=attachment_id, message_id=message.id, filename=safe_filename(item.filename),
-                    content_type=item.content_type.split(";")[0].strip().lower(),
-                    size_bytes=len(item.data), sha256=digest, storage_path=relative,
-                )
-            )
-        session.flush()
-    except Exception:
-        for path in written:
-            path.unlink(missing_ok=True)
-        raise
-    if written:
-        # Files of a transaction that later rolls back would be orphans: remove them on rollback.
-        session.info.setdefault(WRITTEN_FILES, []).extend(written)
-
-
-def receive_inbound(
-    factory: sessionmaker[Session], *, contact: InboundContact, config: ConversationConfig,
-    now: datetime | None = None,
-) -> ReceiveResult:
-    """Run ``do_receive_inbound`` in its own transaction; a lost race on a unique key is retried once
-    the other transaction committed, and then finds its receipt or identity."""
-    for attempt in range(3):
-        try:
-            with factory() as session, session.begin():
-                return do_receive_inbound(session, contact=contact, config=config, now=now)
-        except IntegrityError:
-            if attempt == 2:
-                raise
-            log.info("inbound contact raced a concurrent one; retrying")
-    raise AssertionError("unreachable")
 
 
 def do_reply(
@@ -457,7 +146,8 @@ def do_reply(
     )
     session.add(message)
     session.flush()
-    _store_attachments(session, message=message, attachments=attachments or [], config=config)
+    if attachments:
+        store_attachments(session, message_id=message.id, created_at=now, attachments=attachments, config=config)
     if case.agent_id is None:
         case.agent_id = author_user_id
     target = set_status or (CaseStatus.open if case.status is CaseStatus.new else None)
@@ -563,6 +253,27 @@ def do_record_interaction_event(
     queue_event(session, Event(f"interaction.{kind}", {"interaction_id": interaction.id,
                                                         "case_id": interaction.case_id}, at))
     return item
+
+
+def do_escalate_case(session: Session, *, case_id: str, level: int, actor_id: str | None = None,
+                     reason: str | None = None, now: datetime | None = None) -> Case:
+    """Hand a case to a higher level (N1 → N2), keeping the case, its history and its customer."""
+    now = now or clock.now()
+    case = access_case(session, case_id)
+    if level <= case.level:
+        raise ValidationFailed("validation_error", summary=f"case is already at level {case.level}")
+    if case.status not in OPEN_STATUSES:
+        raise Conflict("invalid_transition", current=case.status.value, target="escalated")
+    previous, case.level, case.agent_id, case.updated_at = case.level, level, None, now
+    latest = session.scalar(
+        select(Interaction).where(Interaction.case_id == case.id).order_by(Interaction.arrived_at.desc()).limit(1)
+    )
+    if latest is not None:
+        _record_event(session, latest, "escalated", now, agent_id=actor_id,
+                      data={"from_level": previous, "to_level": level, "reason": reason})
+    queue_event(session, Event("case.escalated", {"case_id": case.id, "from_level": previous, "to_level": level},
+                               now))
+    return case
 
 
 @job_handler("case.sla_check")

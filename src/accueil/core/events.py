@@ -109,6 +109,7 @@ class RedisEventBus:
 
     def close(self) -> None:
         self._thread.stop()
+        self._thread.join(timeout=2)  # let the listener leave its read before its socket closes
         self._pubsub.close()
         self._redis.close()
 

@@ -45,7 +45,7 @@ class Identity(IdMixin, Base):
     """A normalised address (E.164 phone, lower-case email…) that points at exactly one customer."""
 
     __tablename__ = "identities"
-    __table_args__ = (UniqueConstraint("kind", "value"),)
+    __table_args__ = (UniqueConstraint("value", "kind"),)  # value first: lookups by value use it
 
     customer_id: Mapped[str] = mapped_column(ForeignKey("customers.id"), index=True)
     kind: Mapped[IdentityKind] = mapped_column(enum_column(IdentityKind))

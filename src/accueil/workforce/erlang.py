@@ -6,7 +6,6 @@ inputs give float fields, array inputs give array fields (one value per interval
 
 Metrics
     erlang_b(agents, offered_load)                   blocking probability, log-space, vectorised
-    erlang_b_recursive(agents, offered_load)         the same by the classic recursion (scalar reference)
     erlang_c(agents, offered_load)                   probability that a caller waits, vectorised
     erlang_c_metrics(agents, arrival_rate, handle_time, threshold=20.0) -> ErlangCMetrics
     erlang_a_metrics(agents, arrival_rate, handle_time, patience, threshold=20.0) -> ErlangAMetrics
@@ -18,13 +17,17 @@ Staffing (exact minimum number of agents; positions = ceil(agents / (1 - shrinka
     required_agents_many(arrival_rates, handle_times, *, same keywords) -> StaffingPlan
 
 patience=None means Erlang C (callers never hang up); a number is the mean patience of Erlang A.
+service_level is the fraction to answer within `threshold` seconds (0.8, 20.0 for 80/20; "P(wait) <= p"
+is service_level=1-p at threshold 0); 100 % is refused, random arrivals never give it. Targets combine.
 Bad input raises ErlangInputError (a ValueError); a target not reachable with max_agents raises
 StaffingCapError (a subclass). Service level conventions are spelled out in ServiceLevelConvention.
 
 Erlang A is exact: the birth-death stationary law of M/M/N+M summed in closed form with regularised
 incomplete gamma functions (Mandelbaum & Zeltyn), or by short log-space series where those underflow.
 The waiting time of a caller who finds j others queued is a sum of exponentials whose law is a beta
-distribution, which gives the service levels without integrating e**(lambda t).
+distribution, which gives the service levels without integrating e**(lambda t). Checked against
+50-digit arithmetic: relative error 1e-10 or better for N <= 20,000 and sensible patience (it grows
+like 1e-16 x N x patience / handle time).
 """
 
 from __future__ import annotations
@@ -37,7 +40,7 @@ from typing import Final
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy.special import betainc, digamma, expit, gammainc, gammaincc, gammaln, logsumexp
+from scipy.special import betainc, betaincc, digamma, expit, gammainc, gammaincc, gammaln, logsumexp
 
 FloatOrArray = float | NDArray[np.float64]
 Floats = NDArray[np.float64]
@@ -97,12 +100,16 @@ class ErlangAMetrics:
 
     def service_level_by(self, convention: ServiceLevelConvention | str) -> FloatOrArray:
         """The service level under a named convention."""
-        return {
-            ServiceLevelConvention.OFFERED: self.service_level,
-            ServiceLevelConvention.ANSWERED: self.service_level_answered,
-            ServiceLevelConvention.SHORT_ABANDONS_EXCLUDED: self.service_level_short_abandons_excluded,
-            ServiceLevelConvention.VIRTUAL: self.service_level_virtual,
-        }[ServiceLevelConvention(convention)]
+        value: FloatOrArray = getattr(self, _SL_FIELD[ServiceLevelConvention(convention)])
+        return value
+
+
+_SL_FIELD: Final = {
+    ServiceLevelConvention.OFFERED: "service_level",
+    ServiceLevelConvention.ANSWERED: "service_level_answered",
+    ServiceLevelConvention.SHORT_ABANDONS_EXCLUDED: "service_level_short_abandons_excluded",
+    ServiceLevelConvention.VIRTUAL: "service_level_virtual",
+}
 
 
 @dataclass(frozen=True)
@@ -187,16 +194,6 @@ def erlang_b(agents: ArrayLike, offered_load: ArrayLike) -> FloatOrArray:
     return _shaped(shape, blocking)
 
 
-def erlang_b_recursive(agents: int, offered_load: float) -> float:
-    """Erlang B by B(k) = A B(k-1) / (k + A B(k-1)): slow but independent, kept as a reference."""
-    _check(isinstance(agents, int | np.integer) and agents >= 0, "agents must be a whole number >= 0")
-    load = float(_floats("offered_load", offered_load))
-    blocking = 1.0
-    for k in range(1, int(agents) + 1):
-        blocking = load * blocking / (k + load * blocking)
-    return blocking
-
-
 def _wait_probability_c(n: Floats, load: Floats) -> Floats:
     """Erlang C; 1 when the queue is unstable (n <= load), 0 with no traffic."""
     wait = np.where(load > 0, 1.0, 0.0)
@@ -215,13 +212,19 @@ def erlang_c(agents: ArrayLike, offered_load: ArrayLike) -> FloatOrArray:
 def _erlang_c_arrays(n: Floats, rate: Floats, handle: Floats, t: float) -> dict[str, Floats]:
     load = rate * handle
     wait = _wait_probability_c(n, load)
-    stable = n > load
+    stable = (n > load) | (load == 0)
     with np.errstate(divide="ignore", invalid="ignore"):
         drain = np.where(stable, (n - load) / handle, 0.0)  # n mu - lambda, per second
         service_level = np.where(stable, 1.0 - wait * np.exp(-drain * t), 0.0)
         asa = np.where(stable, np.where(wait > 0, wait / drain, 0.0), np.inf)
         occupancy = np.where(stable, np.where(n > 0, load / n, 0.0), 1.0)
-    return {"wait": wait, "sl": service_level, "asa": asa, "occupancy": occupancy, "load": load}
+    return {
+        "offered_load": load,
+        "probability_wait": wait,
+        "service_level": service_level,
+        "average_speed_of_answer": asa,
+        "occupancy": occupancy,
+    }
 
 
 def erlang_c_metrics(
@@ -230,20 +233,14 @@ def erlang_c_metrics(
     """Waiting probability, service level, ASA and occupancy of M/M/N (callers never hang up)."""
     t = _threshold(threshold)
     arrays = np.broadcast_arrays(
-        _agents(agents), _floats("arrival_rate", arrival_rate), _floats("handle_time", handle_time, positive=True)
+        _agents(agents),
+        _floats("arrival_rate", arrival_rate),
+        _floats("handle_time", handle_time, positive=True),
     )
     shape = arrays[0].shape
     n, rate, handle = (a.ravel() for a in arrays)
-    out = _erlang_c_arrays(n, rate, handle, t)
-    return ErlangCMetrics(
-        agents=_shaped(shape, n),
-        offered_load=_shaped(shape, out["load"]),
-        threshold=t,
-        probability_wait=_shaped(shape, out["wait"]),
-        service_level=_shaped(shape, out["sl"]),
-        average_speed_of_answer=_shaped(shape, out["asa"]),
-        occupancy=_shaped(shape, out["occupancy"]),
-    )
+    fields = {key: _shaped(shape, value) for key, value in _erlang_c_arrays(n, rate, handle, t).items()}
+    return ErlangCMetrics(agents=_shaped(shape, n), threshold=t, **fields)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -260,11 +257,15 @@ def erlang_c_metrics(
 def _gamma_difference(shape: Floats, upper: Floats, lower: Floats) -> Floats:
     """P(shape, upper) - P(shape, lower), taken on whichever tail keeps the digits."""
     use_q = lower > shape
-    return np.where(use_q, gammaincc(shape, lower) - gammaincc(shape, upper), gammainc(shape, upper) - gammainc(shape, lower))
+    return np.where(
+        use_q,
+        gammaincc(shape, lower) - gammaincc(shape, upper),
+        gammainc(shape, upper) - gammainc(shape, lower),
+    )
 
 
 def _waiter_fractions_closed(x: Floats, a: Floats, a_late: Floats, p0: Floats) -> tuple[Floats, ...]:
-    """(log J, served, served within t, virtual within t) per waiter, by incomplete gamma functions."""
+    """(log J, served, abandoned, served within t, virtual within t) per waiter, by incomplete gammas."""
     log_j = a - x * np.log(a) + gammaln(x + 1) + np.log(p0)
     ratio = x / a / p0
     served = ratio * gammainc(x + 1, a)
@@ -273,12 +274,17 @@ def _waiter_fractions_closed(x: Floats, a: Floats, a_late: Floats, p0: Floats) -
     return log_j, served, 1.0 - served, served_t, virtual_t
 
 
-def _waiter_fractions_series(x: float, a: float, late: float) -> tuple[float, ...]:
+def _beta_upper(j: Floats, b: float, late: float, early: float) -> Floats:
+    """I_late(j+1, b) with late = 1 - early: P(V_j <= t) for b = x; near late = 1 via the complement."""
+    return betainc(j + 1, b, late) if late < 0.5 else betaincc(b, j + 1, early)
+
+
+def _waiter_fractions_series(x: float, a: float, late: float, early: float) -> tuple[float, ...]:
     """Same as the closed form, summed term by term: for light queues (a << x) where P(x, a) underflows."""
-    terms = math.ceil(_TAIL / math.log((x + 1) / a)) + 2 if a < x else 10**9
+    terms = math.ceil(_TAIL / (math.log(x + 1) - math.log(a))) + 2 if a < x else 10**9
     terms = min(terms, math.ceil(math.sqrt(2 * _TAIL * (x + a + 1))) + 10)
     j = np.arange(terms + 1, dtype=float)
-    log_t = np.concatenate(([0.0], np.cumsum(np.log(a / (x + j[1:])))))
+    log_t = np.concatenate(([0.0], np.cumsum(math.log(a) - np.log(x + j[1:]))))
     weight = np.exp(log_t - log_t.max())
     total = weight.sum()
     served = x / (x + j + 1)
@@ -286,8 +292,8 @@ def _waiter_fractions_series(x: float, a: float, late: float) -> tuple[float, ..
         math.log(total) + log_t.max(),
         float(weight @ served) / total,
         float(weight @ ((j + 1) / (x + j + 1))) / total,
-        float(weight @ (served * betainc(j + 1, x + 1, late))) / total,
-        float(weight @ betainc(j + 1, x, late)) / total,
+        float(weight @ (served * _beta_upper(j, x + 1, late, early))) / total,
+        float(weight @ _beta_upper(j, x, late, early)) / total,
     )
 
 
@@ -296,11 +302,15 @@ def _answered_wait_per_waiter(x: float, a: float, log_j: float, theta: float) ->
     peak = max(0.0, math.floor(a - x))
     width = math.ceil(math.sqrt(2 * _TAIL * (max(x, a) + 1))) + 10
     if a < x:
-        width = min(width, math.ceil(_TAIL / math.log((x + 1) / a)) + 2)
-    j = np.arange(max(0.0, peak - width), peak + width + 1)
-    log_t = j * math.log(a) + gammaln(x + 1) - gammaln(x + j + 1)
+        width = min(width, math.ceil(_TAIL / (math.log(x + 1) - math.log(a))) + 2)
+    first = max(0.0, peak - width)
+    j = np.arange(first, peak + width + 1)
+    # log t_j by running products from t_first; gammaln only when the queue peaks far from empty
+    log_first = first * math.log(a) + gammaln(x + 1) - gammaln(x + first + 1) if first else 0.0
+    log_t = log_first + np.concatenate(([0.0], np.cumsum(math.log(a) - np.log(x + j[1:]))))
     # E[V e**(-theta V)] = E[Y] (psi(x+j+2) - psi(x+1)) / theta with Y ~ Beta(x, j+1)
-    value = np.exp(log_t - log_j) * x / (x + j + 1) * (digamma(x + j + 2) - digamma(x + 1))
+    harmonic = np.cumsum(1.0 / (x + j + 1)) + (digamma(x + first + 1) - digamma(x + 1) if first else 0.0)
+    value = np.exp(log_t - log_j) * x / (x + j + 1) * harmonic
     return float(value.sum()) / theta
 
 
@@ -316,6 +326,7 @@ def _erlang_a_arrays(
     wait = np.where(empty, 1.0, 0.0)
     no_wait = 1.0 - wait
     abandon = wait.copy()
+    answered = 1.0 - wait
     served_t, virtual_t = np.zeros(size), np.zeros(size)
     abandoned_t = np.where(empty, -np.expm1(-t / patience), 0.0)
     answered_wait = np.zeros(size)
@@ -325,8 +336,9 @@ def _erlang_a_arrays(
         theta = 1.0 / patience[idx]
         x = n[idx] / handle[idx] / theta
         a = rate[idx] / theta
-        late = -np.expm1(-theta * t)  # 1 - e**(-theta t): beta argument of P(V <= t)
-        a_late = a * (1.0 - late)
+        early = np.exp(-theta * t)  # P(own patience > t)
+        late = -np.expm1(-theta * t)  # 1 - early, kept apart for digits
+        a_late = a * early
         log_j, served, aband, served_wt, virtual_wt = (np.empty(idx.size) for _ in range(5))
         p0 = gammainc(x, a)
         series = (a <= 0.5 * x) | (p0 < _TINY)
@@ -337,38 +349,38 @@ def _erlang_a_arrays(
                 store[closed] = part
         for k in np.flatnonzero(series):
             log_j[k], served[k], aband[k], served_wt[k], virtual_wt[k] = _waiter_fractions_series(
-                x[k], a[k], late[k]
+                x[k], a[k], late[k], early[k]
             )
         log_l = _log_idle_mass(n[idx], load[idx])
         wait[idx] = expit(log_j - log_l)
         no_wait[idx] = expit(log_l - log_j)
         abandon[idx] = wait[idx] * aband
+        answered[idx] = no_wait[idx] + wait[idx] * served  # not 1 - abandon: keeps digits in overload
         served_t[idx] = wait[idx] * served_wt
         virtual_t[idx] = wait[idx] * virtual_wt
         # hung up before t = waited and (left before t, or still queued at t) minus answered by t
-        gone = late + (1.0 - late) * virtual_wt - served_wt
+        gone = late + early * virtual_wt - served_wt
         abandoned_t[idx] = np.clip(wait[idx] * gone, 0.0, None)
         if with_asa:
-            for k in range(idx.size):
-                answered_wait[idx[k]] = wait[idx[k]] * _answered_wait_per_waiter(x[k], a[k], log_j[k], theta[k])
+            for k in np.flatnonzero(wait[idx] > 0):
+                per_waiter = _answered_wait_per_waiter(x[k], a[k], log_j[k], theta[k])
+                answered_wait[idx[k]] = wait[idx[k]] * per_waiter
 
-    answered = 1.0 - abandon
     with np.errstate(divide="ignore", invalid="ignore"):
         sl = no_wait + served_t
-        out = {
-            "load": load,
-            "wait": wait,
-            "abandon": abandon,
-            "abandoned_t": abandoned_t,
-            "occupancy": np.where(n > 0, load * answered / n, 0.0),
+        return {
+            "offered_load": load,
+            "probability_wait": wait,
+            "probability_abandon": abandon,
+            "abandoned_within_threshold": abandoned_t,
+            "occupancy": np.where(n > 0, np.minimum(load * answered / n, 1.0), 0.0),
             "mean_wait": abandon * patience,  # Little's law: abandon rate = theta x mean queue
-            "asa": np.where(answered > 0, answered_wait / answered, np.inf),
-            "sl": sl,
-            "sl_answered": np.where(answered > 0, sl / answered, 0.0),
-            "sl_short": np.where(abandoned_t < 1, sl / (1.0 - abandoned_t), 0.0),
-            "sl_virtual": no_wait + virtual_t,
+            "average_speed_of_answer": np.where(answered > 0, answered_wait / answered, np.inf),
+            "service_level": sl,
+            "service_level_answered": np.where(answered > 0, sl / answered, 0.0),
+            "service_level_short_abandons_excluded": np.where(abandoned_t < 1, sl / (1.0 - abandoned_t), 0.0),
+            "service_level_virtual": no_wait + virtual_t,
         }
-    return out
 
 
 def erlang_a_metrics(
@@ -388,36 +400,13 @@ def erlang_a_metrics(
     )
     shape = arrays[0].shape
     n, rate, handle, patience_s = (a.ravel() for a in arrays)
-    return _a_metrics(shape, n, t, _erlang_a_arrays(n, rate, handle, patience_s, t))
-
-
-def _a_metrics(shape: tuple[int, ...], n: Floats, t: float, out: dict[str, Floats]) -> ErlangAMetrics:
-    return ErlangAMetrics(
-        agents=_shaped(shape, n),
-        offered_load=_shaped(shape, out["load"]),
-        threshold=t,
-        probability_wait=_shaped(shape, out["wait"]),
-        probability_abandon=_shaped(shape, out["abandon"]),
-        abandoned_within_threshold=_shaped(shape, out["abandoned_t"]),
-        occupancy=_shaped(shape, out["occupancy"]),
-        mean_wait=_shaped(shape, out["mean_wait"]),
-        average_speed_of_answer=_shaped(shape, out["asa"]),
-        service_level=_shaped(shape, out["sl"]),
-        service_level_answered=_shaped(shape, out["sl_answered"]),
-        service_level_short_abandons_excluded=_shaped(shape, out["sl_short"]),
-        service_level_virtual=_shaped(shape, out["sl_virtual"]),
-    )
+    out = _erlang_a_arrays(n, rate, handle, patience_s, t)
+    fields = {key: _shaped(shape, value) for key, value in out.items()}
+    return ErlangAMetrics(agents=_shaped(shape, n), threshold=t, **fields)
 
 
 # ---------------------------------------------------------------------------------------------------
 # Staffing
-
-_SL_KEY: Final = {
-    ServiceLevelConvention.OFFERED: "sl",
-    ServiceLevelConvention.ANSWERED: "sl_answered",
-    ServiceLevelConvention.SHORT_ABANDONS_EXCLUDED: "sl_short",
-    ServiceLevelConvention.VIRTUAL: "sl_virtual",
-}
 
 
 @dataclass(frozen=True)
@@ -460,22 +449,26 @@ def _targets(
     return _Targets(service_level, t, max_asa, max_abandon_rate, max_occupancy, convention)
 
 
-def _meets(targets: _Targets, n: Floats, rate: Floats, handle: Floats, patience: Floats | None) -> NDArray[np.bool_]:
+def _meets(
+    targets: _Targets, n: Floats, rate: Floats, handle: Floats, patience: Floats | None
+) -> NDArray[np.bool_]:
     """Whether n agents meet every target; monotone in n, which makes bisection exact."""
     if patience is None:
         out = _erlang_c_arrays(n, rate, handle, targets.threshold)
-        ok = (n > out["load"]) | (rate == 0)
-        sl_key = "sl"
+        ok = (n > out["offered_load"]) | (rate == 0)
+        sl_field = "service_level"
     else:
-        out = _erlang_a_arrays(n, rate, handle, patience, targets.threshold, with_asa=targets.max_asa is not None)
+        out = _erlang_a_arrays(
+            n, rate, handle, patience, targets.threshold, with_asa=targets.max_asa is not None
+        )
         ok = (n > 0) | (rate == 0)
-        sl_key = _SL_KEY[targets.convention]
+        sl_field = _SL_FIELD[targets.convention]
         if targets.max_abandon_rate is not None:
-            ok &= out["abandon"] <= targets.max_abandon_rate
+            ok &= out["probability_abandon"] <= targets.max_abandon_rate
     if targets.service_level is not None:
-        ok &= out[sl_key] >= targets.service_level
+        ok &= out[sl_field] >= targets.service_level
     if targets.max_asa is not None:
-        ok &= out["asa"] <= targets.max_asa
+        ok &= out["average_speed_of_answer"] <= targets.max_asa
     ok &= out["occupancy"] <= targets.max_occupancy
     return ok
 
@@ -516,6 +509,43 @@ def _search(
     return high.astype(np.int64)
 
 
+def _staff(
+    arrival_rates: ArrayLike,
+    handle_times: ArrayLike,
+    patience: ArrayLike | None,
+    targets: _Targets,
+    shrinkage: float,
+    max_agents: int,
+) -> tuple[Floats, Floats, Floats | None, NDArray[np.int64], NDArray[np.int64]]:
+    """Validated intervals (rate, handle, patience) with their minimum agents and positions."""
+    _check(0 <= shrinkage < 1, "shrinkage must be in [0, 1)")
+    _check(
+        isinstance(max_agents, int | np.integer) and max_agents >= 1, "max_agents must be a whole number >= 1"
+    )
+    inputs = [_floats("arrival_rate", arrival_rates), _floats("handle_time", handle_times, positive=True)]
+    if patience is not None:
+        inputs.append(_floats("patience", patience, positive=True))
+    arrays = np.broadcast_arrays(*inputs)
+    _check(arrays[0].ndim <= 1, "give one value, or a one-dimensional sequence of intervals")
+    rate, handle = arrays[0].ravel(), arrays[1].ravel()
+    patience_s = arrays[2].ravel() if patience is not None else None
+    load = rate * handle
+
+    # a lower bound known to fail: unstable or over the occupancy cap (Erlang C), no agent (Erlang A;
+    # abandonment lowers its carried load below the offered one, so offered load / cap is no bound)
+    lower = np.zeros_like(load)
+    if patience_s is None:
+        lower = np.maximum(np.floor(load), np.ceil(load / targets.max_occupancy * (1 - 1e-9)) - 1)
+    lower[rate == 0] = -1
+
+    def meets(idx: NDArray[np.intp], n: Floats) -> NDArray[np.bool_]:
+        return _meets(targets, n, rate[idx], handle[idx], None if patience_s is None else patience_s[idx])
+
+    agents = _search(meets, load, lower, int(max_agents))
+    positions = np.ceil(agents / (1.0 - shrinkage) - 1e-9).astype(np.int64)  # 14 / 0.7 is 20, not 21
+    return rate, handle, patience_s, agents, positions
+
+
 def required_agents_many(
     arrival_rates: ArrayLike,
     handle_times: ArrayLike,
@@ -532,38 +562,21 @@ def required_agents_many(
 ) -> StaffingPlan:
     """Exact minimum agents per interval meeting every given target (Erlang C, or Erlang A with patience).
 
-    service_level is reached at `threshold` seconds under `sl_convention`; max_asa is the mean wait of
-    answered calls; max_abandon_rate the fraction of offered calls that hang up. Targets combine (all met).
+    service_level is reached at `threshold` seconds under `sl_convention`; max_asa bounds the mean wait of
+    answered calls; max_abandon_rate the fraction of offered calls that hang up; max_occupancy the
+    fraction of time agents are busy. Targets combine: all must hold. No traffic needs zero agents.
     """
-    targets = _targets(patience, service_level, threshold, max_asa, max_abandon_rate, max_occupancy, sl_convention)
-    _check(0 <= shrinkage < 1, "shrinkage must be in [0, 1)")
-    _check(isinstance(max_agents, int | np.integer) and max_agents >= 1, "max_agents must be a whole number >= 1")
-    inputs = [_floats("arrival_rate", arrival_rates), _floats("handle_time", handle_times, positive=True)]
-    if patience is not None:
-        inputs.append(_floats("patience", patience, positive=True))
-    arrays = [a.ravel() for a in np.broadcast_arrays(*inputs)]
-    _check(arrays[0].ndim == 1 and len(np.broadcast_shapes(*(np.shape(i) for i in inputs))) <= 1,
-           "give one-dimensional sequences of intervals")
-    rate, handle = arrays[0], arrays[1]
-    patience_s = arrays[2] if patience is not None else None
-    load = rate * handle
-
-    # a provably failing lower bound: unstable (Erlang C) or over the occupancy cap
-    lower = np.floor(load) if patience_s is None else np.zeros_like(load)
-    if max_occupancy < 1:
-        lower = np.maximum(lower, np.ceil(load / max_occupancy * (1 - 1e-9)) - 1)
-    lower[rate == 0] = -1
-
-    def meets(idx: NDArray[np.intp], n: Floats) -> NDArray[np.bool_]:
-        return _meets(targets, n, rate[idx], handle[idx], None if patience_s is None else patience_s[idx])
-
-    agents = _search(meets, load, lower, int(max_agents))
-    positions = np.ceil(agents / (1.0 - shrinkage) - 1e-9).astype(np.int64)
-    n = agents.astype(float)
+    targets = _targets(
+        patience, service_level, threshold, max_asa, max_abandon_rate, max_occupancy, sl_convention
+    )
+    rate, handle, patience_s, agents, positions = _staff(
+        arrival_rates, handle_times, patience, targets, shrinkage, max_agents
+    )
+    metrics: ErlangCMetrics | ErlangAMetrics
     if patience_s is None:
-        metrics: ErlangCMetrics | ErlangAMetrics = erlang_c_metrics(n, rate, handle, targets.threshold)
+        metrics = erlang_c_metrics(agents, rate, handle, targets.threshold)
     else:
-        metrics = erlang_a_metrics(n, rate, handle, patience_s, targets.threshold)
+        metrics = erlang_a_metrics(agents, rate, handle, patience_s, targets.threshold)
     return StaffingPlan(agents=agents, positions=positions, metrics=metrics)
 
 
@@ -581,22 +594,17 @@ def required_agents(
     sl_convention: ServiceLevelConvention | str = ServiceLevelConvention.OFFERED,
     max_agents: int = DEFAULT_MAX_AGENTS,
 ) -> Staffing:
-    """Exact minimum agents for one interval; see required_agents_many for the targets."""
+    """Exact minimum agents for one interval; the targets are those of required_agents_many."""
     for name, value in (("arrival_rate", arrival_rate), ("handle_time", handle_time), ("patience", patience)):
-        _check(value is None or np.ndim(value) == 0, f"{name} must be a single number here")
-    plan = required_agents_many(
-        [arrival_rate],
-        [handle_time],
-        patience=None if patience is None else [patience],
-        service_level=service_level,
-        threshold=threshold,
-        max_asa=max_asa,
-        max_abandon_rate=max_abandon_rate,
-        max_occupancy=max_occupancy,
-        shrinkage=shrinkage,
-        sl_convention=sl_convention,
-        max_agents=max_agents,
+        _check(value is None or np.ndim(value) == 0, f"{name} must be a single number")
+    targets = _targets(
+        patience, service_level, threshold, max_asa, max_abandon_rate, max_occupancy, sl_convention
     )
-    fields = {k: (v[0] if isinstance(v, np.ndarray) else v) for k, v in vars(plan.metrics).items()}
-    metrics = type(plan.metrics)(**{k: float(v) for k, v in fields.items()})
-    return Staffing(agents=int(plan.agents[0]), positions=int(plan.positions[0]), metrics=metrics)
+    *_, agents_array, positions = _staff(arrival_rate, handle_time, patience, targets, shrinkage, max_agents)
+    agents = int(agents_array[0])
+    metrics: ErlangCMetrics | ErlangAMetrics
+    if patience is None:
+        metrics = erlang_c_metrics(agents, arrival_rate, handle_time, targets.threshold)
+    else:
+        metrics = erlang_a_metrics(agents, arrival_rate, handle_time, patience, targets.threshold)
+    return Staffing(agents=agents, positions=int(positions[0]), metrics=metrics)

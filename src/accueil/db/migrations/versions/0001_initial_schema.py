@@ -119,7 +119,7 @@ def upgrade() -> None:
     sa.Column('id', sa.String(length=26), nullable=False),
     sa.ForeignKeyConstraint(['customer_id'], ['customers.id'], name=op.f('fk_identities_customer_id_customers')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_identities')),
-    sa.UniqueConstraint('kind', 'value', name=op.f('uq_identities_kind_value'))
+    sa.UniqueConstraint('value', 'kind', name=op.f('uq_identities_value_kind'))
     )
     with op.batch_alter_table('identities', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_identities_customer_id'), ['customer_id'], unique=False)
