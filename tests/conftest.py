@@ -93,7 +93,8 @@ class RecordingBus(InProcessEventBus):
 def shared_runtime(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runtime]:
     data_dir = tmp_path_factory.mktemp("data")
     settings = Settings(
-        environment="test", database_url=database_url, data_dir=data_dir, auto_migrate=False,
+        environment="test", secret_key="test-secret-" + "x" * 32, database_url=database_url, data_dir=data_dir,
+        auto_migrate=False,
         run_jobs_in_process=False, max_attachment_bytes=200_000, max_body_chars=20_000,
     )
     engine = make_engine(settings.effective_database_url)

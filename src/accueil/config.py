@@ -42,10 +42,10 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _refuse_default_secret(self) -> Settings:
-        if self.environment == "production" and self.secret_key == DEVELOPMENT_SECRET:
+        if self.environment != "development" and self.secret_key == DEVELOPMENT_SECRET:
             raise ValueError(
                 "ACCUEIL_SECRET_KEY must be set to a long random value outside development "
-                "(ACCUEIL_ENVIRONMENT=production)."
+                f"(ACCUEIL_ENVIRONMENT={self.environment})."
             )
         if self.environment == "production" and len(self.secret_key) < 32:
             raise ValueError("ACCUEIL_SECRET_KEY must be at least 32 characters in production.")
