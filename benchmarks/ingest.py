@@ -293,6 +293,11 @@ def report(results: list[dict], opts: argparse.Namespace) -> None:
     for r in results:
         if "phases" not in r:
             print(f"\n{r['target']}: FAILED — {r['failed'][:1500]}")
+        fixed = r.get("phases", {}).get("fixed")
+        if fixed and fixed["rate"] < 0.95 * opts.rate:
+            print(f"\n{r['target']}: cannot sustain {opts.rate:g}/s (answered {fixed['rate']:,.0f}/s); the fixed-rate "
+                  "latency is queueing in an overloaded server, and requests still unanswered at the deadline "
+                  "count as errors, not in the percentiles.")
         for name, p in r.get("phases", {}).items():
             if p["error_samples"]:
                 print(f"\n{r['target']} {name}: {p['errors']} error(s); first: ")

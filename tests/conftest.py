@@ -21,13 +21,12 @@ import uvicorn
 from sqlalchemy import create_engine, text
 
 from accueil.api.deps import Runtime
-from accueil.app import create_app
+from accueil.app import create_app, make_runtime
 from accueil.config import Settings
-from accueil.conversations.service import ConversationConfig
 from accueil.core.events import Event, InProcessEventBus
 from accueil.db import migrate
 from accueil.db.models import metadata
-from accueil.db.session import make_engine, make_session_factory
+from accueil.db.session import make_engine
 from tests.factories import Cast, make_cast
 
 POSTGRES_ADMIN_URL = os.environ.get("ACCUEIL_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -98,9 +97,9 @@ def shared_runtime(database_url: str, tmp_path_factory: pytest.TempPathFactory) 
         run_jobs_in_process=False, max_attachment_bytes=200_000, max_body_chars=20_000,
     )
     engine = make_engine(settings.effective_database_url)
-    bus = RecordingBus()
-    yield Runtime(settings=settings, factory=make_session_factory(engine, bus), bus=bus,
-                  conversation_config=ConversationConfig.from_settings(settings))
+    runtime = make_runtime(settings, engine, RecordingBus())
+    yield runtime
+    runtime.inbound_writer.stop()
     engine.dispose()
 
 

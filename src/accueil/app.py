@@ -9,16 +9,18 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles  # noqa: F401 - the web UI mounts its assets here later
+from sqlalchemy import Engine
 
 from accueil import __version__
 from accueil.api.deps import Runtime
 from accueil.api.errors import install_error_handlers
 from accueil.config import Settings, get_settings
+from accueil.conversations.intake import InboundWriter
 from accueil.conversations.service import ConversationConfig
-from accueil.core.events import make_event_bus
+from accueil.core.events import EventBus, make_event_bus
 from accueil.core.jobs import JobRunner
 from accueil.db import migrate
-from accueil.db.session import make_engine, make_session_factory
+from accueil.db.session import make_engine, make_read_session_factory, make_session_factory
 
 log = logging.getLogger(__name__)
 
@@ -29,8 +31,14 @@ def build_runtime(settings: Settings) -> Runtime:
         migrate.upgrade(url)
     engine = make_engine(url)
     bus = make_event_bus(settings.redis_url)
-    return Runtime(settings=settings, factory=make_session_factory(engine, bus), bus=bus,
-                   conversation_config=ConversationConfig.from_settings(settings))
+    return make_runtime(settings, engine, bus)
+
+
+def make_runtime(settings: Settings, engine: Engine, bus: EventBus) -> Runtime:
+    factory = make_session_factory(engine, bus)
+    config = ConversationConfig.from_settings(settings)
+    return Runtime(settings=settings, factory=factory, read_factory=make_read_session_factory(engine), bus=bus,
+                   conversation_config=config, inbound_writer=InboundWriter(factory, config))
 
 
 def create_app(settings: Settings | None = None, runtime: Runtime | None = None) -> FastAPI:
@@ -46,6 +54,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         try:
             yield
         finally:
+            app.state.runtime.inbound_writer.stop()
             if runner is not None:
                 runner.stop()
 

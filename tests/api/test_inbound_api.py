@@ -97,3 +97,14 @@ def test_openapi_page_is_served(http):
     assert http.get("/api/docs").status_code == 200
     spec = http.get("/api/v1/openapi.json").json()
     assert "/api/v1/inbound" in spec["paths"]
+
+
+def test_revoked_token_is_refused_at_once(http, cast):
+    created = http.post("/api/v1/tokens", json={"username": "alice", "name": "integration"},
+                        headers=cast.auth("admin"))
+    assert created.status_code == 201, created.text
+    token = created.json()["token"]
+    me = http.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"})
+    assert me.status_code == 200 and me.json()["username"] == "alice"  # now cached as a verified token
+    assert http.delete(f"/api/v1/tokens/{created.json()['id']}", headers=cast.auth("admin")).status_code == 204
+    assert_error(http.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"}), 401, "unauthenticated")

@@ -11,7 +11,9 @@ from sqlalchemy.orm import Session
 from accueil.agents.models import ApiToken, Role, Site, SiteKind, Skill, Team, User
 from accueil.core import clock
 from accueil.core.errors import Conflict, NotFound, ValidationFailed
+from accueil.core.events import Event
 from accueil.core.security import SCOPES, hash_api_token, hash_password, new_api_token
+from accueil.db.session import queue_event
 
 # The widest set of scopes each role's tokens may carry.
 ROLE_SCOPES: dict[Role, frozenset[str]] = {
@@ -115,3 +117,4 @@ def do_revoke_api_token(session: Session, *, token_id: str, now: datetime | None
     if token is None:
         raise NotFound("not_found", kind="token", id=token_id)
     token.revoked_at = now or clock.now()
+    queue_event(session, Event("token.revoked", {"token_id": token.id}, token.revoked_at))

@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import json
+import threading
+import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session, sessionmaker
+from starlette.concurrency import run_in_threadpool
 
 from accueil.agents.models import Role
 from accueil.agents.service import authenticate_token
 from accueil.config import Settings
+from accueil.conversations.intake import InboundWriter
 from accueil.conversations.service import ConversationConfig
 from accueil.core import clock
 from accueil.core.errors import PermissionDenied, Unauthenticated
@@ -27,8 +31,14 @@ class Runtime:
 
     settings: Settings
     factory: sessionmaker[Session]
+    read_factory: sessionmaker[Session]
     bus: EventBus
     conversation_config: ConversationConfig
+    inbound_writer: InboundWriter
+    principals: PrincipalCache = field(default_factory=lambda: PrincipalCache())
+
+    def __post_init__(self) -> None:
+        self.bus.subscribe(self.principals.clear, prefix="token.revoked")
 
 
 @dataclass(frozen=True)
@@ -45,40 +55,78 @@ class Principal:
             raise PermissionDenied("missing_scope", scope=scope)
 
 
-def runtime(request: Request) -> Runtime:
+async def runtime(request: Request) -> Runtime:
+    # ``async`` on purpose: FastAPI runs plain ``def`` dependencies in its thread pool (a hop per request).
     return request.app.state.runtime
 
 
 def session_dep(rt: Runtime = Depends(runtime)) -> Iterator[Session]:
     """A read session; writes open their own transaction through the runtime's factory."""
-    with rt.factory() as session:
+    with rt.read_factory() as session:
         yield session
 
 
-def language(request: Request) -> str:
+async def language(request: Request) -> str:
     return pick_language(request.headers.get("accept-language"), request.app.state.runtime.settings.default_language)
 
 
-def principal(request: Request, rt: Runtime = Depends(runtime)) -> Principal:
-    header = request.headers.get("authorization", "")
-    scheme, _, secret = header.partition(" ")
-    if scheme.lower() != "bearer" or not secret.strip():
-        raise Unauthenticated("unauthenticated")
-    with rt.factory() as session:
-        token = authenticate_token(session, secret.strip())
+class PrincipalCache:
+    """Recently verified tokens, so a busy integration does not cost a database read per request.
+
+    An entry lives at most ``ttl`` seconds; revoking a token publishes ``token.revoked``, which empties
+    the cache of every process listening on the event bus at once.
+    """
+
+    def __init__(self, ttl: float = 10.0, size: int = 1024) -> None:
+        self.ttl, self.size = ttl, size
+        self._entries: dict[str, tuple[float, Principal]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, secret: str) -> Principal | None:
+        entry = self._entries.get(secret)
+        if entry is None or entry[0] < time.monotonic():
+            return None
+        return entry[1]
+
+    def put(self, secret: str, found: Principal) -> None:
+        with self._lock:
+            if len(self._entries) >= self.size:
+                self._entries.clear()
+            self._entries[secret] = (time.monotonic() + self.ttl, found)
+
+    def clear(self, _event: object = None) -> None:
+        with self._lock:
+            self._entries.clear()
+
+
+def _lookup_principal(rt: Runtime, secret: str) -> Principal:
+    with rt.read_factory() as session:
+        token = authenticate_token(session, secret)
         if token is None:
             raise Unauthenticated("unauthenticated")
-        found = Principal(
+        return Principal(
             user_id=token.user_id, username=token.user.username, role=token.user.role,
             site_id=token.user.site_id, scopes=frozenset(token.scopes.split()), token_id=token.id,
         )
+
+
+async def principal(request: Request, rt: Runtime = Depends(runtime)) -> Principal:
+    header = request.headers.get("authorization", "")
+    scheme, _, secret = header.partition(" ")
+    secret = secret.strip()
+    if scheme.lower() != "bearer" or not secret:
+        raise Unauthenticated("unauthenticated")
+    found = rt.principals.get(secret)
+    if found is None:
+        found = await run_in_threadpool(_lookup_principal, rt, secret)
+        rt.principals.put(secret, found)
     return found
 
 
 def needs(scope: str) -> Callable[..., Principal]:
     """Dependency: the caller must hold ``scope``."""
 
-    def check(caller: Principal = Depends(principal)) -> Principal:
+    async def check(caller: Principal = Depends(principal)) -> Principal:
         caller.require(scope)
         return caller
 
@@ -90,8 +138,6 @@ async def run_idempotent(
     request: Request, rt: Runtime, caller: Principal, status_code: int, work: Callable[[Session], Any]
 ) -> tuple[int, Any]:
     """Run ``work`` in one transaction; with an ``Idempotency-Key`` a repeat returns the stored answer."""
-    from starlette.concurrency import run_in_threadpool
-
     key = request.headers.get("idempotency-key")
     body = await request.body()
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 from datetime import datetime
@@ -87,8 +88,8 @@ def page_body(page: Page, items: list) -> dict:
 
 @router.post("/inbound", response_model=InboundOut, status_code=201,
              summary="Receive an inbound contact on any channel (idempotent on provider_message_id)")
-def post_inbound(payload: InboundIn, rt: Runtime = Depends(runtime),
-                 caller: Principal = Depends(needs("contacts:write"))) -> JSONResponse:
+async def post_inbound(payload: InboundIn, rt: Runtime = Depends(runtime),
+                       caller: Principal = Depends(needs("contacts:write"))) -> JSONResponse:
     contact = service.InboundContact(
         channel=parse_channel(payload.channel),
         identities=parse_identities(payload.identities, rt.conversation_config.phone_region),
@@ -99,7 +100,8 @@ def post_inbound(payload: InboundIn, rt: Runtime = Depends(runtime),
         attachments=parse_attachments(payload.attachments), occurred_at=payload.occurred_at,
         priority=payload.priority,
     )
-    result = service.receive_inbound(rt.factory, contact=contact, config=rt.conversation_config)
+    # Group commit: acknowledged only once the transaction holding this contact has committed.
+    result = await asyncio.wrap_future(rt.inbound_writer.submit(contact))
     body = InboundOut(**result.__dict__)
     return JSONResponse(body.model_dump(mode="json"), status_code=200 if result.duplicate else 201)
 

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from accueil.core.events import Event, EventBus
 
+READ_ONLY = "accueil_read_only"
 PENDING_EVENTS = "accueil_pending_events"
 WRITTEN_FILES = "accueil_written_files"  # files written by a transaction, removed if it rolls back
 
@@ -33,8 +34,12 @@ def make_engine(url: str, *, pool_size: int = 10) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _sqlite_begin(conn: Any) -> None:
-            # IMMEDIATE takes the write lock up front, so two writers queue instead of deadlocking.
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            # Writers take the lock up front (IMMEDIATE), so two writers queue instead of failing on a lock
+            # upgrade; readers (``read_only`` engines) begin deferred and never wait for writers (WAL).
+            if conn.get_execution_options().get(READ_ONLY):
+                conn.exec_driver_sql("BEGIN")
+            else:
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
     return create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
@@ -44,6 +49,11 @@ def make_session_factory(engine: Engine, bus: EventBus | None = None) -> session
     factory = sessionmaker(bind=engine, expire_on_commit=False)
     _publish_after_commit(factory, bus)
     return factory
+
+
+def make_read_session_factory(engine: Engine) -> sessionmaker[Session]:
+    """Sessions for reads: on SQLite they never take the write lock, so reads never queue behind writes."""
+    return sessionmaker(bind=engine.execution_options(**{READ_ONLY: True}), expire_on_commit=False)
 
 
 def queue_event(session: Session, event_: Event) -> None:
