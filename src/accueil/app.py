@@ -15,7 +15,7 @@ from accueil import __version__
 from accueil.api.deps import Runtime
 from accueil.api.errors import install_error_handlers
 from accueil.config import Settings, get_settings
-from accueil.conversations.intake import InboundWriter
+from accueil.conversations.intake import InboundWriter, InlineInboundWriter
 from accueil.conversations.service import ConversationConfig
 from accueil.core.events import EventBus, make_event_bus
 from accueil.core.jobs import JobRunner
@@ -36,9 +36,10 @@ def build_runtime(settings: Settings) -> Runtime:
 
 def make_runtime(settings: Settings, engine: Engine, bus: EventBus) -> Runtime:
     factory = make_session_factory(engine, bus)
+    writer_class = InlineInboundWriter if engine.dialect.name == "sqlite" else InboundWriter
     config = ConversationConfig.from_settings(settings)
     return Runtime(settings=settings, factory=factory, read_factory=make_read_session_factory(engine), bus=bus,
-                   conversation_config=config, inbound_writer=InboundWriter(factory, config))
+                   conversation_config=config, inbound_writer=writer_class(factory, config))
 
 
 def create_app(settings: Settings | None = None, runtime: Runtime | None = None) -> FastAPI:

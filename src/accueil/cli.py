@@ -24,14 +24,12 @@ def main() -> None:
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
 @click.option("--port", default=8000, show_default=True, type=int, help="TCP port.")
-@click.option("--workers", default=1, show_default=True, type=int, help="Worker processes (PostgreSQL for >1).")
+@click.option("--workers", default=1, show_default=True, type=int, help="Worker processes (each one uses a core).")
 def serve(host: str, port: int, workers: int) -> None:
     """Serve the web app and API (embedded mode runs migrations and jobs in-process)."""
     import uvicorn
 
     settings = _settings()
-    if workers > 1 and settings.effective_database_url.startswith("sqlite"):
-        raise click.UsageError("several workers need PostgreSQL (ACCUEIL_DATABASE_URL); SQLite has one writer")
     if settings.auto_migrate:
         import os
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import threading
 import time
@@ -80,6 +81,7 @@ class PrincipalCache:
     def __init__(self, ttl: float = 10.0, size: int = 1024) -> None:
         self.ttl, self.size = ttl, size
         self._entries: dict[str, tuple[float, Principal]] = {}
+        self.inflight: dict[str, asyncio.Future[Principal]] = {}
         self._lock = threading.Lock()
 
     def get(self, secret: str) -> Principal | None:
@@ -117,9 +119,15 @@ async def principal(request: Request, rt: Runtime = Depends(runtime)) -> Princip
     if scheme.lower() != "bearer" or not secret:
         raise Unauthenticated("unauthenticated")
     found = rt.principals.get(secret)
-    if found is None:
-        found = await run_in_threadpool(_lookup_principal, rt, secret)
-        rt.principals.put(secret, found)
+    if found is not None:
+        return found
+    # One database check per token at a time: concurrent requests with the same token wait for it.
+    inflight = rt.principals.inflight
+    if secret not in inflight:
+        inflight[secret] = asyncio.ensure_future(run_in_threadpool(_lookup_principal, rt, secret))
+        inflight[secret].add_done_callback(lambda _task: inflight.pop(secret, None))
+    found = await asyncio.shield(inflight[secret])
+    rt.principals.put(secret, found)
     return found
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import binascii
 from datetime import datetime
@@ -101,7 +100,7 @@ async def post_inbound(payload: InboundIn, rt: Runtime = Depends(runtime),
         priority=payload.priority,
     )
     # Group commit: acknowledged only once the transaction holding this contact has committed.
-    result = await asyncio.wrap_future(rt.inbound_writer.submit(contact))
+    result = await rt.inbound_writer.receive(contact)
     body = InboundOut(**result.__dict__)
     return JSONResponse(body.model_dump(mode="json"), status_code=200 if result.duplicate else 201)
 

@@ -20,9 +20,10 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, event, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm.util import identity_key
 
 from accueil.config import Settings
 from accueil.conversations.content import (
@@ -56,7 +57,7 @@ from accueil.core.ids import id_at, new_id
 from accueil.core.jobs import Job
 from accueil.customers.models import Customer, Identity
 from accueil.customers.service import IdentityRef, access_customer
-from accueil.db.session import WRITTEN_FILES, queue_event
+from accueil.db.session import TRANSACTION_CACHE, WRITTEN_FILES, queue_event
 from accueil.routing.models import Queue
 
 log = logging.getLogger(__name__)
@@ -155,6 +156,16 @@ _PREVIOUS_RESOLVED = (
     .order_by(Case.resolved_at.desc())
     .limit(1)
 )
+_CASES = Case.__table__
+_TOUCH_CASE = _CASES.update().where(_CASES.c.id == bindparam("case_id")).values(updated_at=bindparam("now"))
+_TOUCH_AND_OPEN_CASE = (
+    _CASES.update().where(_CASES.c.id == bindparam("case_id"))
+    .values(updated_at=bindparam("now"), status=bindparam("status"))
+)
+_COUNT_REPEAT = (
+    _CASES.update().where(_CASES.c.id == bindparam("case_id"))
+    .values(repeat_contact_count=_CASES.c.repeat_contact_count + 1)
+)
 _COUNTER_TABLE = CaseCounter.__table__
 _BUMP_COUNTER = (
     _COUNTER_TABLE.update()
@@ -172,6 +183,50 @@ _INSERT_RECEIPT = InboundReceipt.__table__.insert()
 _INSERT_JOB = Job.__table__.insert()
 
 
+# Rows nobody reads back within the same batch (interactions, their events, messages, receipts, SLA
+# timers) are queued and written with one multi-row INSERT per table when the batch ends; a
+# receipt queued this way is still found by a duplicate later in the same batch.
+_DEFERRED = "accueil_inbound_deferred"
+_FLUSH_ORDER = (_INSERT_INTERACTION, _INSERT_EVENT, _INSERT_MESSAGE, _INSERT_RECEIPT, _INSERT_JOB)
+
+
+def _defer(session: Session, statement: Any, rows: dict[str, Any] | list[dict[str, Any]]) -> None:
+    pending = session.info.setdefault(_DEFERRED, {"rows": {}, "receipts": {}})
+    pending["rows"].setdefault(statement, []).extend(rows if isinstance(rows, list) else [rows])
+    if statement is _INSERT_RECEIPT:
+        row = rows if isinstance(rows, dict) else rows[0]
+        pending["receipts"][(row["channel"], row["provider_message_id"])] = (row["interaction_id"], row["message_id"])
+
+
+def flush_deferred_inserts(session: Session) -> None:
+    """Write the queued rows, parents first; call before committing a batch (and before ORM reads)."""
+    pending = session.info.pop(_DEFERRED, None)
+    if not pending:
+        return
+    connection = session.connection()
+    for statement in _FLUSH_ORDER:
+        rows = pending["rows"].get(statement)
+        if rows:
+            connection.execute(statement, rows)
+
+
+@event.listens_for(Session, "before_commit")
+def _refuse_unflushed(session: Session) -> None:
+    # Committing with queued rows would acknowledge contacts that were never written: refuse loudly.
+    if session.info.get(_DEFERRED):
+        raise RuntimeError("inbound rows queued but not flushed before commit")
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _drop_queued(session: Session, _previous: Any) -> None:
+    session.info.pop(_DEFERRED, None)
+
+
+def _deferred_receipt(session: Session, channel: ChannelKind, pid: str) -> tuple[str, str] | None:
+    pending = session.info.get(_DEFERRED)
+    return pending["receipts"].get((channel, pid)) if pending else None
+
+
 def _next_reference(session: Session, at: datetime) -> str:
     """D-YYYY-NNNNNN: short enough to read over the phone, unique on both databases."""
     value = session.connection().execute(_BUMP_COUNTER, {"y": at.year}).scalar()
@@ -182,6 +237,7 @@ def _next_reference(session: Session, at: datetime) -> str:
 
 
 def _duplicate_result(session: Session, interaction_id: str, message_id: str) -> ReceiveResult:
+    flush_deferred_inserts(session)
     interaction = session.get(Interaction, interaction_id)
     assert interaction is not None
     return ReceiveResult(
@@ -226,22 +282,37 @@ def _resolve_customer(session: Session, contact: InboundContact, now: datetime) 
 
 
 def _reference_row(session: Session, statement: Any, code: str | None, error: str) -> Any:
+    """A motif or queue by code, read once per transaction (a batch of contacts shares the answer)."""
     if code is None:
         return None
-    row = session.connection().execute(statement, {"code": code}).first()
+    cache = session.info.setdefault(TRANSACTION_CACHE, {})
+    key = (error, code)
+    if key not in cache:
+        cache[key] = session.connection().execute(statement, {"code": code}).first()
+    row = cache[key]
     if row is None:
         raise ValidationFailed(error, value=code)
     return row
 
 
 def do_receive_inbound(
-    session: Session, *, contact: InboundContact, config: ConversationConfig, now: datetime | None = None
+    session: Session, *, contact: InboundContact, config: ConversationConfig, now: datetime | None = None,
+    defer_inserts: bool = False,
 ) -> ReceiveResult:
-    """Receive one inbound contact (see the module docstring); the caller's transaction commits it."""
+    """Receive one inbound contact (see the module docstring); the caller's transaction commits it.
+
+    With ``defer_inserts`` (group commit) some rows are only queued: the caller must call
+    ``flush_deferred_inserts`` before committing.
+    """
     now = now or clock.now()
     arrived = contact.occurred_at or now
     if contact.provider_message_id is not None:
-        seen = session.connection().execute(_RECEIPT, {"channel": contact.channel, "pid": contact.provider_message_id}).first()
+        queued = _deferred_receipt(session, contact.channel, contact.provider_message_id)
+        if queued is not None:
+            return _duplicate_result(session, *queued)
+        seen = session.connection().execute(
+            _RECEIPT, {"channel": contact.channel, "pid": contact.provider_message_id}
+        ).first()
         if seen is not None:
             return _duplicate_result(session, seen.interaction_id, seen.message_id)
     body_html = sanitise_html(contact.body_html) if contact.body_html else None
@@ -256,6 +327,7 @@ def do_receive_inbound(
     if contact.interaction_id is not None:
         from accueil.conversations.service import access_interaction
 
+        flush_deferred_inserts(session)
         live = access_interaction(session, contact.interaction_id)
         if live.customer_id != customer_id or live.ended_at is not None:
             raise Conflict("invalid_transition", current="ended", target="message")
@@ -269,6 +341,7 @@ def do_receive_inbound(
     if case is not None and case.status is CaseStatus.resolved:
         from accueil.conversations.service import do_reopen_case
 
+        flush_deferred_inserts(session)
         do_reopen_case(session, case_id=case.id, reason="customer_contact", now=now)
 
     repeat = False
@@ -279,14 +352,15 @@ def do_receive_inbound(
         case_created = True
     else:
         case_id, reference, case_created = case.id, case.reference, False
-        values: dict[str, Any] = {"updated_at": now}
         if case.status is CaseStatus.pending:
-            values["status"] = CaseStatus.open  # the customer answered what we were waiting for
-        session.execute(update(Case).where(Case.id == case_id).values(**values))
+            # The customer answered what we were waiting for.
+            _update_case(session, case_id, _TOUCH_AND_OPEN_CASE, {"now": now, "status": CaseStatus.open})
+        else:
+            _update_case(session, case_id, _TOUCH_CASE, {"now": now})
 
     if interaction_id is None:
         interaction_id = id_at(arrived.timestamp())
-        session.connection().execute(_INSERT_INTERACTION, {
+        _defer(session, _INSERT_INTERACTION, {
             "id": interaction_id, "case_id": case_id, "customer_id": customer_id, "channel": contact.channel,
             "direction": Direction.inbound, "queue_id": queue.id if queue else None, "agent_id": None,
             "arrived_at": arrived, "queued_at": now if queue else None, "is_repeat_contact": repeat,
@@ -296,21 +370,24 @@ def do_receive_inbound(
         if queue is not None:
             events.append({"id": new_id(), "interaction_id": interaction_id, "kind": "queued", "at": now,
                            "agent_id": None, "data": {"queue_id": queue.id}})
-        session.connection().execute(_INSERT_EVENT, events)
+        _defer(session, _INSERT_EVENT, events)
     message_id = id_at(arrived.timestamp())
-    session.connection().execute(_INSERT_MESSAGE, {
+    _defer(session, _INSERT_MESSAGE, {
         "id": message_id, "interaction_id": interaction_id, "case_id": case_id, "author_kind": AuthorKind.customer,
         "author_user_id": None, "direction": Direction.inbound, "internal": False, "subject": contact.subject,
         "body_text": body_text, "body_html": body_html, "created_at": arrived,
     })
     if contact.attachments:
+        flush_deferred_inserts(session)  # attachments refer to the message
         store_attachments(session, message_id=message_id, created_at=arrived, attachments=contact.attachments,
                           config=config)
     if contact.provider_message_id is not None:
-        session.connection().execute(_INSERT_RECEIPT, {
+        _defer(session, _INSERT_RECEIPT, {
             "channel": contact.channel, "provider_message_id": contact.provider_message_id,
             "interaction_id": interaction_id, "message_id": message_id, "received_at": now,
         })
+    if not defer_inserts:
+        flush_deferred_inserts(session)
     queue_event(session, Event("interaction.arrived", {
         "interaction_id": interaction_id, "case_id": case_id, "customer_id": customer_id,
         "channel": contact.channel.value, "queue_id": queue.id if queue else None,
@@ -321,6 +398,17 @@ def do_receive_inbound(
         message_id=message_id, customer_created=customer_created, case_created=case_created, duplicate=False,
         repeat_contact=repeat,
     )
+
+
+def _update_case(session: Session, case_id: str, statement: Any, params: dict[str, Any]) -> None:
+    """A plain UPDATE (no ORM bookkeeping); a copy of the case already loaded in this session is flushed
+    first (so its pending changes are kept) and expired after (so it reloads what was written)."""
+    loaded = session.identity_map.get(identity_key(Case, case_id))
+    if loaded is not None:
+        session.flush()
+    session.connection().execute(statement, {"case_id": case_id, **params})
+    if loaded is not None:
+        session.expire(loaded)
 
 
 def _pick_case(session: Session, *, customer_id: str, motif_id: str | None, reference: str | None) -> Any:
@@ -342,8 +430,7 @@ def _open_case(session: Session, *, contact: InboundContact, config: Conversatio
             "customer": customer_id, "motif": motif.id, "since": arrived - config.repeat_window,
         }).scalar()
     if previous_id is not None:
-        session.execute(update(Case).where(Case.id == previous_id)
-                        .values(repeat_contact_count=Case.repeat_contact_count + 1))
+        _update_case(session, previous_id, _COUNT_REPEAT, {})
     case_id = id_at(arrived.timestamp())
     reference = _next_reference(session, arrived)
     hours = motif.sla_hours if motif is not None else None
@@ -356,7 +443,7 @@ def _open_case(session: Session, *, contact: InboundContact, config: Conversatio
         "repeat_of_id": previous_id, "first_channel": contact.channel, "created_at": arrived, "updated_at": now,
         "resolved_at": None, "closed_at": None,
     })
-    session.connection().execute(_INSERT_JOB, {
+    _defer(session, _INSERT_JOB, {
         "id": new_id(), "kind": "case.sla_check", "payload": {"case_id": case_id}, "run_at": sla_due,
         "status": "pending", "attempts": 0, "max_attempts": 5, "dedupe_key": f"case.sla_check:{case_id}",
         "created_at": now,

@@ -24,6 +24,7 @@ from accueil.conversations.inbound import (
     InboundContact,
     ReceiveResult,
     do_receive_inbound,
+    flush_deferred_inserts,
     receive_inbound,
 )
 
@@ -39,6 +40,12 @@ class InboundWriter:
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
         self._stopping = False
+
+    async def receive(self, contact: InboundContact) -> ReceiveResult:
+        """Receive a contact from async code; returns once its transaction committed."""
+        import asyncio
+
+        return await asyncio.wrap_future(self.submit(contact))
 
     def submit(self, contact: InboundContact) -> Future[ReceiveResult]:
         """Queue a contact; the future resolves once its transaction committed (or with its error)."""
@@ -102,5 +109,38 @@ class InboundWriter:
 
     def _together(self, live: list[_Item], now: datetime | None = None) -> list[ReceiveResult]:
         with self._factory() as session, session.begin():
-            return [do_receive_inbound(session, contact=contact, config=self._config, now=now)
-                    for contact, _ in live]
+            results = [do_receive_inbound(session, contact=contact, config=self._config, now=now, defer_inserts=True)
+                       for contact, _ in live]
+            flush_deferred_inserts(session)
+            return results
+
+
+class InlineInboundWriter(InboundWriter):
+    """Group commit on the event loop's own thread, for SQLite.
+
+    SQLite answers in microseconds from local disk, so writing a batch inline costs less than handing it
+    to another thread: two busy threads in one process spend much of their time passing the GIL.
+    Contacts submitted during one turn of the event loop are written together at the next turn.
+    """
+
+    def __init__(self, factory: sessionmaker[Session], config: ConversationConfig, *, max_batch: int = 64) -> None:
+        super().__init__(factory, config, max_batch=max_batch)
+        self._pending: list[_Item] = []
+        self._scheduled = False
+
+    async def receive(self, contact: InboundContact) -> ReceiveResult:
+        import asyncio
+
+        loop = asyncio.get_running_loop()
+        future: Future[ReceiveResult] = Future()
+        self._pending.append((contact, future))
+        if not self._scheduled:
+            self._scheduled = True
+            loop.call_soon(self._flush)
+        return await asyncio.wrap_future(future)
+
+    def _flush(self) -> None:
+        self._scheduled = False
+        while self._pending:
+            batch, self._pending = self._pending[: self._max_batch], self._pending[self._max_batch:]
+            self._receive(batch)

@@ -86,13 +86,16 @@ class Case(IdMixin, Base):
 
     __tablename__ = "cases"
     __table_args__ = (
-        Index("ix_cases_customer_status", "customer_id", "status"),
+        # "The customer's open case with this motif" and "resolved within the repeat window" are asked on
+        # every inbound contact: one index answers both (and SQLite's planner, without statistics, would
+        # otherwise pick a single-column index and scan every case of the motif).
+        Index("ix_cases_customer_motif_status", "customer_id", "motif_id", "status"),
         Index("ix_cases_status_sla", "status", "sla_due_at"),
     )
 
     reference: Mapped[str] = mapped_column(String(32), unique=True)
-    customer_id: Mapped[str] = mapped_column(ForeignKey("customers.id"), index=True)
-    motif_id: Mapped[str | None] = mapped_column(ForeignKey("motifs.id"), index=True)
+    customer_id: Mapped[str] = mapped_column(ForeignKey("customers.id"))
+    motif_id: Mapped[str | None] = mapped_column(ForeignKey("motifs.id"))
     subject: Mapped[str | None] = mapped_column(String(300))
     status: Mapped[CaseStatus] = mapped_column(enum_column(CaseStatus), default=CaseStatus.new)
     level: Mapped[int] = mapped_column(Integer, default=1)
@@ -122,7 +125,7 @@ class Interaction(IdMixin, Base):
 
     __tablename__ = "interactions"
     __table_args__ = (
-        Index("ix_interactions_customer_arrived", "customer_id", "arrived_at"),
+        Index("ix_interactions_customer_id_id", "customer_id", "id"),  # the timeline: newest first
         Index("ix_interactions_channel_arrived", "channel", "arrived_at"),
     )
 

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import fcntl
+import os
+import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -14,12 +18,54 @@ from accueil.core.events import Event, EventBus
 READ_ONLY = "accueil_read_only"
 PENDING_EVENTS = "accueil_pending_events"
 WRITTEN_FILES = "accueil_written_files"  # files written by a transaction, removed if it rolls back
+TRANSACTION_CACHE = "accueil_transaction_cache"  # rows read once per transaction (e.g. motifs), dropped at its end
+
+
+class SQLiteWriteLock:
+    """One SQLite writer at a time across the threads and processes of one database file.
+
+    SQLite's own busy handler sleeps 1, 2, 5 … 100 ms between retries, so several processes writing
+    at once mostly sleep; a lock file taken with ``flock`` hands the database over in microseconds.
+    The operating system releases it if a process dies.
+    """
+
+    def __init__(self, database_path: str, timeout: float = 30.0) -> None:
+        self.path, self.timeout = database_path + ".write-lock", timeout
+        self._threads = threading.Lock()
+        self._fd: int | None = None
+
+    def acquire(self) -> None:
+        if not self._threads.acquire(timeout=self.timeout):
+            raise TimeoutError(f"SQLite write lock not obtained in {self.timeout} s")
+        try:
+            if self._fd is None:
+                self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+            deadline = time.monotonic() + self.timeout
+            while True:
+                try:
+                    fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    return
+                except BlockingIOError:
+                    if time.monotonic() > deadline:
+                        raise TimeoutError(f"SQLite write lock not obtained in {self.timeout} s") from None
+                    time.sleep(0.0002)
+        except BaseException:
+            self._threads.release()
+            raise
+
+    def release(self) -> None:
+        if self._fd is not None:
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+        self._threads.release()
 
 
 def make_engine(url: str, *, pool_size: int = 10) -> Engine:
-    """SQLite gets WAL, foreign keys and a busy timeout; PostgreSQL a pooled psycopg engine."""
+    """SQLite gets WAL, foreign keys, a busy timeout and a fast write lock; PostgreSQL a pooled engine."""
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30},
+                               pool_size=pool_size, max_overflow=4 * pool_size)
+        database = engine.url.database
+        lock = SQLiteWriteLock(database) if database and database != ":memory:" else None
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
@@ -38,8 +84,52 @@ def make_engine(url: str, *, pool_size: int = 10) -> Engine:
             # upgrade; readers (``read_only`` engines) begin deferred and never wait for writers (WAL).
             if conn.get_execution_options().get(READ_ONLY):
                 conn.exec_driver_sql("BEGIN")
-            else:
+                return
+            if lock is None:
                 conn.exec_driver_sql("BEGIN IMMEDIATE")
+                return
+            lock.acquire()
+            holders.add(id(conn.connection.dbapi_connection))
+            try:
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
+            except BaseException:
+                _release(conn.connection.dbapi_connection)
+                raise
+
+        if lock is not None:
+            holders: set[int] = set()
+            dialect = engine.dialect
+            commit, rollback = dialect.do_commit, dialect.do_rollback
+
+            def _release(connection: Any) -> None:
+                # Called with the raw DBAPI connection or SQLAlchemy's proxy of it, depending on the caller.
+                key = id(getattr(connection, "dbapi_connection", None) or connection)
+                if key in holders:
+                    holders.discard(key)
+                    lock.release()
+
+            def do_commit(dbapi_connection: Any) -> None:
+                try:
+                    commit(dbapi_connection)
+                finally:  # after the COMMIT itself, so the next writer never meets SQLite's busy lock
+                    _release(dbapi_connection)
+
+            def do_rollback(dbapi_connection: Any) -> None:
+                try:
+                    rollback(dbapi_connection)
+                finally:
+                    _release(dbapi_connection)
+
+            dialect.do_commit = do_commit  # type: ignore[method-assign]
+            dialect.do_rollback = do_rollback  # type: ignore[method-assign]
+
+            @event.listens_for(engine.pool, "invalidate")
+            def _invalidated(dbapi_connection: Any, _record: Any, _exc: Any) -> None:
+                _release(dbapi_connection)  # a broken connection must not keep the lock
+
+            @event.listens_for(engine.pool, "close")
+            def _closed(dbapi_connection: Any, _record: Any) -> None:
+                _release(dbapi_connection)
 
         return engine
     return create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
@@ -65,6 +155,7 @@ def _publish_after_commit(factory: sessionmaker[Session], bus: EventBus | None) 
     @event.listens_for(factory, "after_commit")
     def _after_commit(session: Session) -> None:
         session.info.pop(WRITTEN_FILES, None)
+        session.info.pop(TRANSACTION_CACHE, None)
         pending = session.info.pop(PENDING_EVENTS, [])
         if bus is not None:
             for item in pending:
@@ -73,6 +164,7 @@ def _publish_after_commit(factory: sessionmaker[Session], bus: EventBus | None) 
     @event.listens_for(factory, "after_soft_rollback")
     def _after_rollback(session: Session, _previous: Any) -> None:
         session.info.pop(PENDING_EVENTS, None)
+        session.info.pop(TRANSACTION_CACHE, None)
         for path in session.info.pop(WRITTEN_FILES, []):
             path.unlink(missing_ok=True)
 

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-22 13:29:09.213685
+Create Date: 2026-11-22 13:57:37.418704
 """
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
-from sqlalchemy.dialects import postgresql
 
 import accueil.db.base
+from sqlalchemy.dialects import postgresql
 
 revision: str = '0001'
 down_revision: str | None = None
@@ -239,9 +239,7 @@ def upgrade() -> None:
     with op.batch_alter_table('cases', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_cases_agent_id'), ['agent_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_cases_created_at'), ['created_at'], unique=False)
-        batch_op.create_index(batch_op.f('ix_cases_customer_id'), ['customer_id'], unique=False)
-        batch_op.create_index('ix_cases_customer_status', ['customer_id', 'status'], unique=False)
-        batch_op.create_index(batch_op.f('ix_cases_motif_id'), ['motif_id'], unique=False)
+        batch_op.create_index('ix_cases_customer_motif_status', ['customer_id', 'motif_id', 'status'], unique=False)
         batch_op.create_index('ix_cases_status_sla', ['status', 'sla_due_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_cases_team_id'), ['team_id'], unique=False)
 
@@ -288,7 +286,7 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_interactions_agent_id'), ['agent_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_interactions_case_id'), ['case_id'], unique=False)
         batch_op.create_index('ix_interactions_channel_arrived', ['channel', 'arrived_at'], unique=False)
-        batch_op.create_index('ix_interactions_customer_arrived', ['customer_id', 'arrived_at'], unique=False)
+        batch_op.create_index('ix_interactions_customer_id_id', ['customer_id', 'id'], unique=False)
         batch_op.create_index(batch_op.f('ix_interactions_queue_id'), ['queue_id'], unique=False)
 
     op.create_table('interaction_events',
@@ -374,7 +372,7 @@ def downgrade() -> None:
     op.drop_table('interaction_events')
     with op.batch_alter_table('interactions', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_interactions_queue_id'))
-        batch_op.drop_index('ix_interactions_customer_arrived')
+        batch_op.drop_index('ix_interactions_customer_id_id')
         batch_op.drop_index('ix_interactions_channel_arrived')
         batch_op.drop_index(batch_op.f('ix_interactions_case_id'))
         batch_op.drop_index(batch_op.f('ix_interactions_agent_id'))
@@ -388,9 +386,7 @@ def downgrade() -> None:
     with op.batch_alter_table('cases', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_cases_team_id'))
         batch_op.drop_index('ix_cases_status_sla')
-        batch_op.drop_index(batch_op.f('ix_cases_motif_id'))
-        batch_op.drop_index('ix_cases_customer_status')
-        batch_op.drop_index(batch_op.f('ix_cases_customer_id'))
+        batch_op.drop_index('ix_cases_customer_motif_status')
         batch_op.drop_index(batch_op.f('ix_cases_created_at'))
         batch_op.drop_index(batch_op.f('ix_cases_agent_id'))
 
