@@ -13,7 +13,7 @@ latency counts from each request's due time (no coordinated omission). The hello
 same POST requests. Payloads mix email/chat (email identity) and sms/voice (phone identity) over a pool of
 customers, with a small share of exact re-sends of already accepted messages (answered 200, not 201).
 
-    .venv/bin/python benchmarks/ingest.py [--quick] [--backends sqlite,postgresql,hello] [--workers 2]
+    .venv/bin/python benchmarks/ingest.py [--quick] [--backends sqlite,postgresql,hello] [--workers 1,2]
 """
 
 from __future__ import annotations
@@ -324,7 +324,7 @@ def main() -> int:
     ap.add_argument("--rate", type=float, default=500.0, help="open-loop requests per second")
     ap.add_argument("--rate-duration", type=float, default=10.0, help="open-loop seconds")
     ap.add_argument("--connections", type=int, default=32, help="keep-alive connections (both phases)")
-    ap.add_argument("--workers", type=int, default=1, help="server worker processes for PostgreSQL")
+    ap.add_argument("--workers", default="1", help="comma list of server worker process counts, e.g. 1,2")
     ap.add_argument("--customers", type=int, default=5000, help="distinct customers in the payload pool")
     ap.add_argument("--dup-share", type=float, default=0.02, help="share of exact re-sends of accepted messages")
     ap.add_argument("--timeout", type=float, default=30.0, help="per-request timeout, seconds")
@@ -343,13 +343,12 @@ def main() -> int:
     print(f"client: raw asyncio+uvloop HTTP/1.1, {opts.connections} keep-alive connections; warm-up "
           f"{opts.warmup:g}s, max {opts.duration:g}s, fixed {opts.rate:g}/s for {opts.rate_duration:g}s; "
           f"{opts.customers:,} customers, {opts.dup_share:.0%} duplicates", flush=True)
+    worker_counts = sorted({int(w) for w in opts.workers.split(",") if w.strip()})
     targets: list[tuple[str, int]] = []
     for name in (b.strip() for b in opts.backends.split(",") if b.strip()):
         if name not in ("hello", "sqlite", "postgresql"):
             ap.error(f"unknown backend {name!r}")
-        targets.append((name, opts.workers if name == "postgresql" else 1))
-    if opts.workers > 1 and ("hello", 1) in targets and ("postgresql", opts.workers) in targets:
-        targets.insert(targets.index(("hello", 1)) + 1, ("hello", opts.workers))
+        targets += [(name, workers) for workers in worker_counts]
     results = []
     for name, workers in targets:
         log(f"\n== {name} ({workers} worker{'s' if workers > 1 else ''})")
