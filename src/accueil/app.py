@@ -14,13 +14,14 @@ from sqlalchemy import Engine
 from accueil import __version__
 from accueil.api.deps import Runtime
 from accueil.api.errors import install_error_handlers
+from accueil.api.limits import BodySizeLimit, request_limit
 from accueil.config import Settings, get_settings
 from accueil.conversations.intake import InboundWriter, InlineInboundWriter
 from accueil.conversations.service import ConversationConfig
 from accueil.core.events import EventBus, make_event_bus
 from accueil.core.jobs import JobRunner
 from accueil.db import migrate
-from accueil.db.session import make_engine, make_read_session_factory, make_session_factory
+from accueil.db.session import make_engine, make_read_session_factory, make_session_factory, write_lock_for
 
 log = logging.getLogger(__name__)
 
@@ -36,10 +37,11 @@ def build_runtime(settings: Settings) -> Runtime:
 
 def make_runtime(settings: Settings, engine: Engine, bus: EventBus) -> Runtime:
     factory = make_session_factory(engine, bus)
-    writer_class = InlineInboundWriter if engine.dialect.name == "sqlite" else InboundWriter
     config = ConversationConfig.from_settings(settings)
+    writer = (InlineInboundWriter(factory, config, write_lock=write_lock_for(engine))
+              if engine.dialect.name == "sqlite" else InboundWriter(factory, config, threads=4))
     return Runtime(settings=settings, factory=factory, read_factory=make_read_session_factory(engine), bus=bus,
-                   conversation_config=config, inbound_writer=writer_class(factory, config))
+                   conversation_config=config, inbound_writer=writer)
 
 
 def create_app(settings: Settings | None = None, runtime: Runtime | None = None) -> FastAPI:
@@ -66,6 +68,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     )
     app.state.runtime = runtime or build_runtime(settings)
     install_error_handlers(app)
+    app.add_middleware(BodySizeLimit, max_bytes=request_limit(settings))
 
     from accueil.agents.api import router as agents_router
     from accueil.conversations.api import router as conversations_router

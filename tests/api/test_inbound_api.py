@@ -108,3 +108,13 @@ def test_revoked_token_is_refused_at_once(http, cast):
     assert me.status_code == 200 and me.json()["username"] == "alice"  # now cached as a verified token
     assert http.delete(f"/api/v1/tokens/{created.json()['id']}", headers=cast.auth("admin")).status_code == 204
     assert_error(http.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"}), 401, "unauthenticated")
+
+
+def test_oversized_request_is_refused_before_reading(http, cast, runtime):
+    from accueil.api.limits import request_limit
+
+    limit = request_limit(runtime.settings)
+    huge = b'{"channel": "email", "body_text": "' + b"x" * (limit + 10) + b'"}'
+    response = http.post("/api/v1/inbound", content=huge,
+                         headers=cast.auth("alice", **{"Content-Type": "application/json"}))
+    assert_error(response, 413, "request_too_large")

@@ -134,3 +134,19 @@ def test_two_processes_write_at_once(runtime, cast, database_url, tmp_path):
         assert process.exitcode == 0
     assert count(runtime, Message) == 300 and count(runtime, InboundReceipt) == 300
     assert count(runtime, Customer) == 101  # David plus 2 × 50
+
+
+def test_parallel_writers_never_open_two_cases_for_one_need(runtime, cast):
+    """Several writer threads (as on PostgreSQL) receiving contacts of the same customers and motifs."""
+    writer = InboundWriter(runtime.factory, runtime.conversation_config, threads=4, max_batch=4)
+    try:
+        futures = [writer.submit(contact(email=f"same{i % 5}@example.fr", provider_message_id=f"par{i}"))
+                   for i in range(120)]
+        for future in futures:
+            future.result(timeout=60)
+    finally:
+        writer.stop()
+    with runtime.factory() as session:
+        per_customer = session.execute(select(Case.customer_id, func.count()).group_by(Case.customer_id)).all()
+    assert len(per_customer) == 5 and all(n == 1 for _, n in per_customer)
+    assert count(runtime, Message) == 120

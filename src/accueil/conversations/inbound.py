@@ -20,8 +20,8 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import bindparam, event, insert, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import bindparam, event, insert, select, text
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.util import identity_key
 
@@ -36,6 +36,7 @@ from accueil.conversations.content import (
     store_attachment_bytes,
 )
 from accueil.conversations.models import (
+    CASE_REFERENCE_SEQUENCE,
     OPEN_STATUSES,
     Attachment,
     AuthorKind,
@@ -133,6 +134,9 @@ _IDENTITIES = (
     .join(Customer, Customer.id == Identity.customer_id)
     .where(Identity.value.in_(bindparam("values", expanding=True)))
 )
+# PostgreSQL: lock the customer while receiving, so two contacts of one customer handled at the same
+# time by two writers never both open a case for the same motif (SQLite has one writer anyway).
+_IDENTITIES_LOCKING = _IDENTITIES.with_for_update(of=Customer)
 _CASE_COLUMNS = (Case.id, Case.reference, Case.status, Case.customer_id)
 _OPEN_CASE_WITH_MOTIF = (
     select(*_CASE_COLUMNS)
@@ -169,10 +173,11 @@ _COUNT_REPEAT = (
 _COUNTER_TABLE = CaseCounter.__table__
 _BUMP_COUNTER = (
     _COUNTER_TABLE.update()
-    .where(_COUNTER_TABLE.c.year == bindparam("y"))
+    .where(_COUNTER_TABLE.c.name == "case_reference")
     .values(value=_COUNTER_TABLE.c.value + 1)
     .returning(_COUNTER_TABLE.c.value)
 )
+_NEXT_IN_SEQUENCE = text(f"SELECT nextval('{CASE_REFERENCE_SEQUENCE}')")
 _INSERT_CUSTOMER = Customer.__table__.insert()
 _INSERT_IDENTITY = Identity.__table__.insert()
 _INSERT_CASE = Case.__table__.insert()
@@ -228,11 +233,16 @@ def _deferred_receipt(session: Session, channel: ChannelKind, pid: str) -> tuple
 
 
 def _next_reference(session: Session, at: datetime) -> str:
-    """D-YYYY-NNNNNN: short enough to read over the phone, unique on both databases."""
-    value = session.connection().execute(_BUMP_COUNTER, {"y": at.year}).scalar()
-    if value is None:
-        session.execute(insert(_COUNTER_TABLE), {"year": at.year, "value": 1})
-        value = 1
+    """D-YYYY-NNNNNN (year of creation, then a serial unique across years): short enough to read over
+    the phone, unique on both databases."""
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        value = connection.execute(_NEXT_IN_SEQUENCE).scalar_one()
+    else:
+        value = connection.execute(_BUMP_COUNTER).scalar()
+        if value is None:
+            connection.execute(insert(_COUNTER_TABLE), {"name": "case_reference", "value": 1})
+            value = 1
     return f"D-{at.year}-{value:06d}"
 
 
@@ -255,7 +265,9 @@ def _resolve_customer(session: Session, contact: InboundContact, now: datetime) 
     """
     if not contact.identities:
         raise ValidationFailed("identity_required")
-    rows = session.connection().execute(_IDENTITIES, {"values": [ref.value for ref in contact.identities]}).all()
+    connection = session.connection()
+    statement = _IDENTITIES_LOCKING if connection.dialect.name == "postgresql" else _IDENTITIES
+    rows = connection.execute(statement, {"values": [ref.value for ref in contact.identities]}).all()
     found = {(row.kind, row.value): (row.customer_id, row.merged_into_id) for row in rows}
     customer_id: str | None = None
     for ref in contact.identities:
@@ -480,12 +492,20 @@ def receive_inbound(
     """Run ``do_receive_inbound`` in its own transaction. Losing a race on a unique key (the same
     delivery twice at once, a new identity twice at once) is retried: the retry then finds the receipt
     or the identity the other transaction committed."""
-    for attempt in range(3):
+    for attempt in range(4):
         try:
             with factory() as session, session.begin():
                 return do_receive_inbound(session, contact=contact, config=config, now=now)
-        except IntegrityError:
-            if attempt == 2:
+        except (IntegrityError, OperationalError) as exc:
+            if attempt == 3 or not is_retryable(exc):
                 raise
-            log.info("inbound contact raced a concurrent one; retrying")
+            log.info("inbound contact raced a concurrent one (%s); retrying", type(exc.orig).__name__)
     raise AssertionError("unreachable")
+
+
+def is_retryable(exc: DBAPIError) -> bool:
+    """Lost races worth one more try: unique keys, deadlocks and serialisation failures, a busy SQLite."""
+    if isinstance(exc, IntegrityError):
+        return True
+    sqlstate = getattr(exc.orig, "sqlstate", None)
+    return sqlstate in ("40P01", "40001") or "database is locked" in str(exc.orig)

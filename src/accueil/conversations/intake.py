@@ -27,6 +27,7 @@ from accueil.conversations.inbound import (
     flush_deferred_inserts,
     receive_inbound,
 )
+from accueil.db.session import SQLiteWriteLock
 
 log = logging.getLogger(__name__)
 
@@ -34,10 +35,13 @@ _Item = tuple[InboundContact, "Future[ReceiveResult]"]
 
 
 class InboundWriter:
-    def __init__(self, factory: sessionmaker[Session], config: ConversationConfig, *, max_batch: int = 64) -> None:
+    def __init__(self, factory: sessionmaker[Session], config: ConversationConfig, *, max_batch: int = 64,
+                 threads: int = 1) -> None:
         self._factory, self._config, self._max_batch = factory, config, max_batch
         self._queue: queue.SimpleQueue[_Item | None] = queue.SimpleQueue()
-        self._thread: threading.Thread | None = None
+        # PostgreSQL: several writers overlap their network round trips (each batch is its own transaction).
+        self._thread_count = threads
+        self._threads: list[threading.Thread] = []
         self._lock = threading.Lock()
         self._stopping = False
 
@@ -53,9 +57,11 @@ class InboundWriter:
         with self._lock:
             if self._stopping:
                 raise RuntimeError("the inbound writer is stopped")
-            if self._thread is None:
-                self._thread = threading.Thread(target=self._run, name="accueil-inbound", daemon=True)
-                self._thread.start()
+            if not self._threads:
+                for number in range(self._thread_count):
+                    thread = threading.Thread(target=self._run, name=f"accueil-inbound-{number}", daemon=True)
+                    thread.start()
+                    self._threads.append(thread)
         self._queue.put((contact, future))
         return future
 
@@ -63,9 +69,10 @@ class InboundWriter:
         """Finish every queued contact, then stop the thread."""
         with self._lock:
             self._stopping = True
-            thread = self._thread
-        if thread is not None:
+            threads = list(self._threads)
+        for _ in threads:
             self._queue.put(None)
+        for thread in threads:
             thread.join(timeout)
 
     def _run(self) -> None:
@@ -81,7 +88,7 @@ class InboundWriter:
                 except queue.Empty:
                     break
                 if item is None:
-                    stop_after = True
+                    stop_after = True  # each thread takes one stop marker
                     break
                 batch.append(item)
             self._receive(batch)
@@ -123,10 +130,12 @@ class InlineInboundWriter(InboundWriter):
     Contacts submitted during one turn of the event loop are written together at the next turn.
     """
 
-    def __init__(self, factory: sessionmaker[Session], config: ConversationConfig, *, max_batch: int = 64) -> None:
+    def __init__(self, factory: sessionmaker[Session], config: ConversationConfig, *, max_batch: int = 64,
+                 write_lock: SQLiteWriteLock | None = None) -> None:
         super().__init__(factory, config, max_batch=max_batch)
         self._pending: list[_Item] = []
         self._scheduled = False
+        self._write_lock = write_lock
 
     async def receive(self, contact: InboundContact) -> ReceiveResult:
         import asyncio
@@ -140,7 +149,19 @@ class InlineInboundWriter(InboundWriter):
         return await asyncio.wrap_future(future)
 
     def _flush(self) -> None:
+        import asyncio
+
         self._scheduled = False
-        while self._pending:
-            batch, self._pending = self._pending[: self._max_batch], self._pending[self._max_batch:]
-            self._receive(batch)
+        if self._write_lock is not None and not self._write_lock.try_acquire():
+            # Another process is writing: keep serving requests (the batch grows) and try again shortly,
+            # rather than block this event loop on the lock.
+            self._scheduled = True
+            asyncio.get_running_loop().call_later(0.0005, self._flush)
+            return
+        try:
+            while self._pending:
+                batch, self._pending = self._pending[: self._max_batch], self._pending[self._max_batch:]
+                self._receive(batch)
+        finally:
+            if self._write_lock is not None:
+                self._write_lock.release()

@@ -211,9 +211,16 @@ class InboundReceipt(Base):
 
 
 class CaseCounter(Base):
-    """Per-year sequence for human-readable case references (D-2026-000042) on both databases."""
+    """The case-reference serial on SQLite (one writer at a time, so a row is enough).
+
+    PostgreSQL uses the sequence ``CASE_REFERENCE_SEQUENCE`` instead: a counter row would be locked by
+    every transaction that opens a case until it commits, and serialise all writers behind it.
+    """
 
     __tablename__ = "case_counters"
 
-    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
     value: Mapped[int] = mapped_column(Integer, default=0)
+
+
+CASE_REFERENCE_SEQUENCE = "case_reference_seq"

@@ -108,6 +108,10 @@ ERROR_MESSAGES: dict[str, dict[str, str]] = {
         "fr": "Portée inconnue {value!r} ; valeurs possibles : {allowed}.",
     },
     "http_error": {"en": "{detail}", "fr": "{detail}"},
+    "request_too_large": {
+        "en": "The request body is over the limit of {limit} bytes.",
+        "fr": "Le corps de la requête dépasse la limite de {limit} octets.",
+    },
     "route_not_found": {"en": "No such API route.", "fr": "Cette route d'API n'existe pas."},
     "method_not_allowed": {"en": "Method not allowed on this route.", "fr": "Méthode non autorisée sur cette route."},
     "case_out_of_scope": {

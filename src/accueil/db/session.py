@@ -6,6 +6,7 @@ import fcntl
 import os
 import threading
 import time
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -26,37 +27,60 @@ class SQLiteWriteLock:
 
     SQLite's own busy handler sleeps 1, 2, 5 … 100 ms between retries, so several processes writing
     at once mostly sleep; a lock file taken with ``flock`` hands the database over in microseconds.
-    The operating system releases it if a process dies.
+    The operating system releases it if a process dies. Reentrant within a thread, so a writer can
+    take it ahead of its transactions (``try_acquire``) and keep serving while another process writes.
     """
 
     def __init__(self, database_path: str, timeout: float = 30.0) -> None:
         self.path, self.timeout = database_path + ".write-lock", timeout
-        self._threads = threading.Lock()
+        self._threads = threading.RLock()
+        self._depth = 0  # changed only by the thread holding ``_threads``
         self._fd: int | None = None
 
     def acquire(self) -> None:
         if not self._threads.acquire(timeout=self.timeout):
             raise TimeoutError(f"SQLite write lock not obtained in {self.timeout} s")
-        try:
-            if self._fd is None:
-                self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        if self._depth == 0:
             deadline = time.monotonic() + self.timeout
-            while True:
-                try:
-                    fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                    return
-                except BlockingIOError:
-                    if time.monotonic() > deadline:
-                        raise TimeoutError(f"SQLite write lock not obtained in {self.timeout} s") from None
-                    time.sleep(0.0002)
-        except BaseException:
+            while not self._flock():
+                if time.monotonic() > deadline:
+                    self._threads.release()
+                    raise TimeoutError(f"SQLite write lock not obtained in {self.timeout} s")
+                time.sleep(0.0002)
+        self._depth += 1
+
+    def try_acquire(self) -> bool:
+        """Take the lock only if it is free now; never waits."""
+        if not self._threads.acquire(blocking=False):
+            return False
+        if self._depth == 0 and not self._flock():
             self._threads.release()
-            raise
+            return False
+        self._depth += 1
+        return True
 
     def release(self) -> None:
-        if self._fd is not None:
+        self._depth -= 1
+        if self._depth == 0 and self._fd is not None:
             fcntl.flock(self._fd, fcntl.LOCK_UN)
         self._threads.release()
+
+    def _flock(self) -> bool:
+        if self._fd is None:
+            self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False
+        return True
+
+
+_WRITE_LOCKS: weakref.WeakKeyDictionary[Engine, SQLiteWriteLock] = weakref.WeakKeyDictionary()
+
+
+def write_lock_for(engine: Engine) -> SQLiteWriteLock | None:
+    """The write lock of a SQLite file engine (None for PostgreSQL or in-memory SQLite)."""
+    return _WRITE_LOCKS.get(engine)
 
 
 def make_engine(url: str, *, pool_size: int = 10) -> Engine:
@@ -66,6 +90,8 @@ def make_engine(url: str, *, pool_size: int = 10) -> Engine:
                                pool_size=pool_size, max_overflow=4 * pool_size)
         database = engine.url.database
         lock = SQLiteWriteLock(database) if database and database != ":memory:" else None
+        if lock is not None:
+            _WRITE_LOCKS[engine] = lock
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
