@@ -6,17 +6,20 @@ from __future__ import annotations
 import asyncio
 import multiprocessing
 import threading
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import func, select
 
-from accueil.conversations.inbound import do_receive_inbound, flush_deferred_inserts
+from accueil.conversations.inbound import begin_batch, do_receive_inbound, flush_batch
 from accueil.conversations.intake import InboundWriter, InlineInboundWriter
 from accueil.conversations.models import Case, InboundReceipt, Interaction, InteractionEvent, Message
 from accueil.core.errors import ValidationFailed
 from accueil.customers.models import Customer, Identity, IdentityKind
 from accueil.customers.service import IdentityRef
 from tests.factories import contact
+
+T0 = datetime(2026, 6, 1, 9, 0, tzinfo=UTC)
 
 
 def count(runtime, model) -> int:  # type: ignore[no-untyped-def]
@@ -46,12 +49,12 @@ def test_batch_with_a_bad_contact_fails_only_that_one(runtime, cast):
 
 
 def test_duplicates_inside_one_batch_create_nothing(runtime, cast):
+    contacts = [contact(provider_message_id="same"), contact(provider_message_id="same")]
     with runtime.factory() as session, session.begin():
-        first = do_receive_inbound(session, contact=contact(provider_message_id="same"),
-                                   config=runtime.conversation_config, defer_inserts=True)
-        second = do_receive_inbound(session, contact=contact(provider_message_id="same"),
-                                    config=runtime.conversation_config, defer_inserts=True)
-        flush_deferred_inserts(session)
+        begin_batch(session, contacts, config=runtime.conversation_config, now=T0)
+        first = do_receive_inbound(session, contact=contacts[0], config=runtime.conversation_config, now=T0)
+        second = do_receive_inbound(session, contact=contacts[1], config=runtime.conversation_config, now=T0)
+        flush_batch(session)
     assert second.duplicate and second.message_id == first.message_id
     assert count(runtime, Message) == 1 and count(runtime, Interaction) == 1
     assert count(runtime, InteractionEvent) == 1
@@ -59,7 +62,8 @@ def test_duplicates_inside_one_batch_create_nothing(runtime, cast):
 
 def test_unflushed_rows_refuse_to_commit(runtime, cast):
     with pytest.raises(RuntimeError, match="not flushed"), runtime.factory() as session, session.begin():
-        do_receive_inbound(session, contact=contact(), config=runtime.conversation_config, defer_inserts=True)
+        begin_batch(session, [contact()], config=runtime.conversation_config, now=T0)
+        do_receive_inbound(session, contact=contact(), config=runtime.conversation_config, now=T0)
     assert count(runtime, Case) == 0 and count(runtime, Message) == 0
 
 
@@ -150,3 +154,22 @@ def test_parallel_writers_never_open_two_cases_for_one_need(runtime, cast):
         per_customer = session.execute(select(Case.customer_id, func.count()).group_by(Case.customer_id)).all()
     assert len(per_customer) == 5 and all(n == 1 for _, n in per_customer)
     assert count(runtime, Message) == 120
+
+
+def test_a_batch_numbers_its_new_cases_without_gaps_and_shares_them(runtime, cast):
+    contacts = [contact(email=f"n{i % 3}@example.fr", provider_message_id=f"n{i}") for i in range(9)]
+    with runtime.factory() as session, session.begin():
+        begin_batch(session, contacts, config=runtime.conversation_config, now=T0)
+        results = [do_receive_inbound(session, contact=c, config=runtime.conversation_config, now=T0)
+                   for c in contacts]
+        flush_batch(session)
+    assert sum(r.case_created for r in results) == 3
+    by_customer = {}
+    for result in results:
+        by_customer.setdefault(result.customer_id, set()).add((result.case_id, result.case_reference))
+    assert all(len(cases) == 1 for cases in by_customer.values())
+    serials = sorted(int(ref.rsplit("-", 1)[1]) for cases in by_customer.values() for _, ref in cases)
+    assert serials == list(range(serials[0], serials[0] + 3))
+    with runtime.factory() as session:
+        stored = {c.id: c.reference for c in session.scalars(select(Case))}
+    assert all(stored[r.case_id] == r.case_reference for r in results)

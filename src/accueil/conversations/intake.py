@@ -23,8 +23,9 @@ from accueil.conversations.inbound import (
     ConversationConfig,
     InboundContact,
     ReceiveResult,
+    begin_batch,
     do_receive_inbound,
-    flush_deferred_inserts,
+    flush_batch,
     receive_inbound,
 )
 from accueil.db.session import SQLiteWriteLock
@@ -115,10 +116,15 @@ class InboundWriter:
                 future.set_exception(exc)
 
     def _together(self, live: list[_Item], now: datetime | None = None) -> list[ReceiveResult]:
+        from accueil.core import clock
+
+        now = now or clock.now()
+        contacts = [contact for contact, _ in live]
         with self._factory() as session, session.begin():
-            results = [do_receive_inbound(session, contact=contact, config=self._config, now=now, defer_inserts=True)
-                       for contact, _ in live]
-            flush_deferred_inserts(session)
+            begin_batch(session, contacts, config=self._config, now=now)
+            results = [do_receive_inbound(session, contact=contact, config=self._config, now=now)
+                       for contact in contacts]
+            flush_batch(session)
             return results
 
 
