@@ -21,7 +21,13 @@ from accueil.conversations.service import ConversationConfig
 from accueil.core.events import EventBus, make_event_bus
 from accueil.core.jobs import JobRunner
 from accueil.db import migrate
-from accueil.db.session import make_engine, make_read_session_factory, make_session_factory, write_lock_for
+from accueil.db.session import (
+    WalCheckpointer,
+    make_engine,
+    make_read_session_factory,
+    make_session_factory,
+    write_lock_for,
+)
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +56,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        checkpointer = WalCheckpointer(app.state.runtime.factory.kw["bind"]).start()
         runner = None
         if settings.run_jobs_in_process:
             runner = JobRunner(app.state.runtime.factory, poll_seconds=settings.job_poll_seconds)
@@ -57,6 +64,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         try:
             yield
         finally:
+            checkpointer.stop()
             app.state.runtime.inbound_writer.stop()
             if runner is not None:
                 runner.stop()

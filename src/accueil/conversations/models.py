@@ -200,7 +200,8 @@ class InboundReceipt(Base):
     """The provider's message id of every inbound contact: a second delivery finds it and creates nothing."""
 
     __tablename__ = "inbound_receipts"
-    __table_args__ = (UniqueConstraint("channel", "provider_message_id"),)
+    # Provider id first: a batch looks its receipts up by provider id (the channel is checked after).
+    __table_args__ = (UniqueConstraint("provider_message_id", "channel"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     channel: Mapped[ChannelKind] = mapped_column(enum_column(ChannelKind))

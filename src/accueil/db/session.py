@@ -106,6 +106,9 @@ def make_engine(url: str, *, pool_size: int = 10) -> Engine:
             cursor.execute("PRAGMA cache_size=-65536")  # 64 MiB page cache per connection
             cursor.execute("PRAGMA mmap_size=268435456")
             cursor.execute("PRAGMA temp_store=MEMORY")
+            # Checkpoints run in the background (``WalCheckpointer``); a writer only checkpoints itself,
+            # stalling its commit, if the WAL grows past ~40 MB because the background one fell behind.
+            cursor.execute("PRAGMA wal_autocheckpoint=10000")
             cursor.close()
 
         @event.listens_for(engine, "begin")
@@ -163,6 +166,42 @@ def make_engine(url: str, *, pool_size: int = 10) -> Engine:
 
         return engine
     return create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+
+
+class WalCheckpointer:
+    """Copies SQLite's write-ahead log into the database file every second, off the request path.
+
+    Left to itself SQLite checkpoints inside whichever commit crosses 1,000 pages, and that request
+    waits for the copy and its fsync. PASSIVE checkpoints never block readers or writers.
+    """
+
+    def __init__(self, engine: Engine, every: float = 1.0) -> None:
+        self.engine, self.every = engine, every
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="accueil-wal-checkpoint", daemon=True)
+
+    def start(self) -> WalCheckpointer:
+        if self.engine.dialect.name == "sqlite":
+            self._thread.start()
+        return self
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.every):
+            try:
+                # Outside any transaction (a checkpoint cannot run inside one): the raw connection
+                # is in autocommit mode, as every connection of this engine.
+                raw = self.engine.raw_connection()
+                try:
+                    raw.driver_connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+                finally:
+                    raw.close()
+            except Exception:  # noqa: BLE001 - next second will try again
+                pass
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout=5)
 
 
 def make_session_factory(engine: Engine, bus: EventBus | None = None) -> sessionmaker[Session]:

@@ -352,7 +352,7 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['interaction_id'], ['interactions.id'], name=op.f('fk_inbound_receipts_interaction_id_interactions')),
     sa.ForeignKeyConstraint(['message_id'], ['messages.id'], name=op.f('fk_inbound_receipts_message_id_messages')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_inbound_receipts')),
-    sa.UniqueConstraint('channel', 'provider_message_id', name=op.f('uq_inbound_receipts_channel_provider_message_id'))
+    sa.UniqueConstraint('provider_message_id', 'channel', name=op.f('uq_inbound_receipts_provider_message_id_channel'))
     )
     # ### end Alembic commands ###
 
