@@ -44,7 +44,7 @@ def build_runtime(settings: Settings) -> Runtime:
 def make_runtime(settings: Settings, engine: Engine, bus: EventBus) -> Runtime:
     factory = make_session_factory(engine, bus)
     config = ConversationConfig.from_settings(settings)
-    writer = (InlineInboundWriter(factory, config, write_lock=write_lock_for(engine))
+    writer = (InlineInboundWriter(factory, config, write_lock=write_lock_for(engine), max_batch=32)
               if engine.dialect.name == "sqlite" else InboundWriter(factory, config, threads=4))
     return Runtime(settings=settings, factory=factory, read_factory=make_read_session_factory(engine), bus=bus,
                    conversation_config=config, inbound_writer=writer)

@@ -16,6 +16,7 @@ import queue
 import threading
 from concurrent.futures import Future
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -97,7 +98,7 @@ class InboundWriter:
                 return
 
     def _receive(self, batch: list[_Item]) -> None:
-        live = [(contact, future) for contact, future in batch if future.set_running_or_notify_cancel()]
+        live = [(contact, future) for contact, future in batch if self._claim(future)]
         if not live:
             return
         if len(live) > 1:
@@ -114,6 +115,11 @@ class InboundWriter:
                 future.set_result(receive_inbound(self._factory, contact=contact, config=self._config))
             except BaseException as exc:  # noqa: BLE001 - handed to the waiting request
                 future.set_exception(exc)
+
+    @staticmethod
+    def _claim(future: Any) -> bool:
+        """False when the waiting request went away (its contact is then not received)."""
+        return future.set_running_or_notify_cancel()
 
     def _together(self, live: list[_Item], now: datetime | None = None) -> list[ReceiveResult]:
         from accueil.core import clock
@@ -147,12 +153,16 @@ class InlineInboundWriter(InboundWriter):
         import asyncio
 
         loop = asyncio.get_running_loop()
-        future: Future[ReceiveResult] = Future()
-        self._pending.append((contact, future))
+        future: asyncio.Future[ReceiveResult] = loop.create_future()  # settled on this thread: no wake-up
+        self._pending.append((contact, future))  # type: ignore[arg-type]
         if not self._scheduled:
             self._scheduled = True
             loop.call_soon(self._flush)
-        return await asyncio.wrap_future(future)
+        return await future
+
+    @staticmethod
+    def _claim(future: Any) -> bool:
+        return not future.done()
 
     def _flush(self) -> None:
         import asyncio
