@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -56,6 +57,10 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # Everything loaded so far lives as long as the process: keep it out of the cyclic garbage
+        # collector's way, so its full passes stay short (they were a source of 100 ms pauses).
+        gc.collect()
+        gc.freeze()
         checkpointer = WalCheckpointer(app.state.runtime.factory.kw["bind"]).start()
         runner = None
         if settings.run_jobs_in_process:
