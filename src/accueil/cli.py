@@ -19,6 +19,7 @@ def _settings() -> Settings:
 def main() -> None:
     """accueil — omnichannel customer-relationship centre / centre de relation client omnicanal."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)  # "will assume…" lines tell a user nothing
 
 
 @main.command()
