@@ -21,6 +21,7 @@ from __future__ import annotations
 import datetime as dt
 import glob
 import json
+import math
 import os
 import platform
 import shutil
@@ -66,7 +67,9 @@ if job == "c":
                 .required_positions(service_level=SL, max_occupancy=1.0)["raw_positions"] for c in calls]
     def cct():
         from call_center_tools import calc_staffing
-        return [calc_staffing(c * 4, AHT, max_occupancy=1.0, target_answer_time=T,
+        # max_occupancy 1 - 1e-9, not 1.0: its search starts at N = load, and an integer load (calls
+        # divisible by 3 here) then divides by zero in its ASA; 1 - 1e-9 starts it at the first N > load.
+        return [calc_staffing(c * 4, AHT, max_occupancy=1 - 1e-9, target_answer_time=T,
                               target_service_level=SL).agents for c in calls]
     def ccd():
         from callcenterdim.Dimensionamento import AgentsReq
@@ -141,9 +144,7 @@ def run_peers(exe: str | None, calls: list[int], job: str, timeout: float) -> tu
 
 
 def python312() -> str | None:
-    found = shutil.which("python3.12") or next(iter(sorted(glob.glob("/root/.pyenv/versions/3.12*/bin/python"))),
-                                               None)
-    return found
+    return next(iter(sorted(glob.glob("/root/.pyenv/versions/3.12*/bin/python"))), None) or shutil.which("python3.12")
 
 
 def cpu_model() -> str:
@@ -164,11 +165,15 @@ def exact(n: np.ndarray, sl_of) -> int:
 
 def diffs(name: str, ours: list[int], theirs: list[int], calls: list[int]) -> str:
     bad = [(i, calls[i], a, b) for i, (a, b) in enumerate(zip(ours, theirs, strict=True)) if a != b]
-    first = "; ".join(f"#{i} ({c} calls): accueil {a}, {name} {b}" for i, c, a, b in bad[:4])
-    return f"{len(bad)} differ" + (f" - {first}" if bad else "")
+    first = "; ".join(f"#{i} ({c} calls): accueil {a}, {name} {b}" for i, c, a, b in bad[:3])
+    at_start = sum(b == math.ceil(c * AHT / INTERVAL) > a for _, c, a, b in bad)  # peer never looked below ceil(A)
+    why = f"; {at_start} of them are {name}'s search start ceil(load) > exact N" if at_start else ""
+    return f"{len(bad)} differ" + (f" - {first}{why}" if bad else "")
 
 
 def main() -> None:
+    with open("/proc/loadavg") as f:
+        load = " ".join(f.read().split()[:3])  # the machine is shared: say how busy it was
     calls = intervals()
     rates = np.array(calls, dtype=float) / INTERVAL
     aht = np.full(len(calls), AHT)
@@ -220,7 +225,7 @@ def main() -> None:
     now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     print(f"# Erlang staffing benchmark ({now})\n")
     print(f"- Machine: {os.cpu_count()} CPU(s) (nproc {len(os.sched_getaffinity(0))}), {cpu_model()}; "
-          f"Python {platform.python_version()} ({platform.machine()})")
+          f"Python {platform.python_version()} ({platform.machine()}); load average before the run {load}")
     print(f"- accueil {version('accueil')}, numpy {np.__version__}, scipy {version('scipy')}; peers: "
           f"pyworkforce {peer_version(exe311, 'pyworkforce')} and "
           f"call-center-tools {peer_version(exe311, 'call-center-tools')} and "
