@@ -28,8 +28,6 @@ def main() -> None:
 @click.option("--workers", default=1, show_default=True, type=int, help="Worker processes (each one uses a core).")
 def serve(host: str, port: int, workers: int) -> None:
     """Serve the web app and API (embedded mode runs migrations and jobs in-process)."""
-    import uvicorn
-
     settings = _settings()
     if settings.auto_migrate:
         import os
@@ -38,9 +36,12 @@ def serve(host: str, port: int, workers: int) -> None:
 
         migrate.upgrade(settings.effective_database_url)
         os.environ["ACCUEIL_AUTO_MIGRATE"] = "false"  # done once here, not again in each worker process
+    from accueil.serving import serve_processes
+
     click.echo(f"accueil listening on http://{host}:{port}  (API docs: http://{host}:{port}/api/docs)")
-    uvicorn.run("accueil.asgi:app", host=host, port=port, workers=workers, log_level="warning",
-                access_log=False, proxy_headers=True)
+    code = serve_processes(host, port, workers, log_level="warning", access_log=False, proxy_headers=True)
+    if code:
+        raise click.ClickException("a server process stopped unexpectedly")
 
 
 @main.command()
