@@ -19,7 +19,6 @@ from accueil.agents.service import authenticate_token
 from accueil.config import Settings
 from accueil.conversations.intake import InboundWriter
 from accueil.conversations.service import ConversationConfig
-from accueil.core import clock
 from accueil.core.errors import PermissionDenied, Unauthenticated
 from accueil.core.events import EventBus
 from accueil.core.i18n import pick_language
@@ -166,7 +165,3 @@ async def run_idempotent(
             return status_code, payload
 
     return await run_in_threadpool(transaction)
-
-
-def utc_now() -> Any:
-    return clock.now()

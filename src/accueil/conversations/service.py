@@ -33,7 +33,6 @@ from accueil.conversations.models import (
     Interaction,
     InteractionEvent,
     Message,
-    Motif,
     Outcome,
 )
 from accueil.core import clock
@@ -42,7 +41,6 @@ from accueil.core.events import Event
 from accueil.core.ids import id_at, new_id
 from accueil.core.jobs import job_handler
 from accueil.db.session import queue_event
-from accueil.routing.models import Queue
 
 log = logging.getLogger(__name__)
 
@@ -83,24 +81,6 @@ def access_interaction(session: Session, interaction_id: str) -> Interaction:
     if interaction is None:
         raise NotFound("not_found", kind="interaction", id=interaction_id)
     return interaction
-
-
-def find_motif(session: Session, code: str | None) -> Motif | None:
-    if code is None:
-        return None
-    motif = session.scalar(select(Motif).where(Motif.code == code, Motif.active.is_(True)))
-    if motif is None:
-        raise ValidationFailed("unknown_motif", value=code)
-    return motif
-
-
-def find_queue(session: Session, code: str | None) -> Queue | None:
-    if code is None:
-        return None
-    queue = session.scalar(select(Queue).where(Queue.code == code, Queue.active.is_(True)))
-    if queue is None:
-        raise ValidationFailed("unknown_queue", value=code)
-    return queue
 
 
 def _record_event(

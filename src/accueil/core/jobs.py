@@ -63,10 +63,6 @@ def job_handler(kind: str) -> Callable[[JobHandler], JobHandler]:
     return register
 
 
-def registered_kinds() -> list[str]:
-    return sorted(_HANDLERS)
-
-
 def do_schedule_job(
     session: Session,
     *,

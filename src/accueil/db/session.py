@@ -7,8 +7,6 @@ import os
 import threading
 import time
 import weakref
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
@@ -238,10 +236,3 @@ def _publish_after_commit(factory: sessionmaker[Session], bus: EventBus | None) 
         session.info.pop(TRANSACTION_CACHE, None)
         for path in session.info.pop(WRITTEN_FILES, []):
             path.unlink(missing_ok=True)
-
-
-@contextmanager
-def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
-    """One unit of work: commit on success, roll back on any error."""
-    with factory() as session, session.begin():
-        yield session
