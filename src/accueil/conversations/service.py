@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from accueil.conversations.content import (
@@ -254,6 +254,18 @@ def do_escalate_case(session: Session, *, case_id: str, level: int, actor_id: st
     queue_event(session, Event("case.escalated", {"case_id": case.id, "from_level": previous, "to_level": level},
                                now))
     return case
+
+
+def do_move_customer_history(session: Session, *, source_id: str, target_id: str) -> dict[str, int]:
+    """Hand every case and interaction of one customer to another (a merge); returns what moved."""
+    return {
+        "cases": session.execute(
+            update(Case).where(Case.customer_id == source_id).values(customer_id=target_id)
+        ).rowcount,
+        "interactions": session.execute(
+            update(Interaction).where(Interaction.customer_id == source_id).values(customer_id=target_id)
+        ).rowcount,
+    }
 
 
 @job_handler("case.sla_check")

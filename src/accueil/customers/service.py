@@ -151,7 +151,7 @@ def do_merge_customers(
     now: datetime | None = None,
 ) -> CustomerMerge:
     """Move identities, cases and interactions of ``source`` to ``target``; ``source`` then redirects."""
-    from accueil.conversations.models import Case, Interaction
+    from accueil.conversations.service import do_move_customer_history
 
     now = now or clock.now()
     source = access_customer(session, source_id, follow_merge=False)
@@ -164,12 +164,7 @@ def do_merge_customers(
         "identities": session.execute(
             update(Identity).where(Identity.customer_id == source.id).values(customer_id=target.id)
         ).rowcount,
-        "cases": session.execute(
-            update(Case).where(Case.customer_id == source.id).values(customer_id=target.id)
-        ).rowcount,
-        "interactions": session.execute(
-            update(Interaction).where(Interaction.customer_id == source.id).values(customer_id=target.id)
-        ).rowcount,
+        **do_move_customer_history(session, source_id=source.id, target_id=target.id),
     }
     target.display_name = target.display_name or source.display_name
     target.consent_email = target.consent_email or source.consent_email
