@@ -1,0 +1,122 @@
+"""What the routing engine takes in and gives out: work items, presences, decisions and errors.
+
+Pure values, shared by the engine, the service that persists decisions, and the simulator.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from accueil.routing.rules import ClosedBehaviour, SkillRequirement
+
+
+class RoutingError(ValueError):
+    code = "routing_error"
+
+
+class UnknownQueue(RoutingError):
+    code = "unknown_queue"
+
+
+class UnknownAgent(RoutingError):
+    code = "unknown_agent"
+
+
+class UnknownItem(RoutingError):
+    code = "unknown_item"
+
+
+class StaleDecision(RoutingError):
+    """The item is no longer where the caller thought (already accepted, withdrawn, ended...)."""
+
+    code = "stale_decision"
+
+
+class Presence(StrEnum):
+    available = "available"
+    paused = "paused"
+    offline = "offline"
+
+
+class ItemState(StrEnum):
+    waiting = "waiting"
+    offered = "offered"  # ringing: the agent must accept
+    active = "active"  # being handled
+    wrapup = "wrapup"  # ended, the agent is finishing (capacity still held)
+
+
+@dataclass(frozen=True, slots=True)
+class WorkItem:
+    id: str
+    queue: str
+    arrived_at: float
+    priority: int = 0
+    level: int | None = None  # defaults to the queue's level
+    skills: tuple[SkillRequirement, ...] = ()  # beyond the queue's (e.g. a language); never relaxed
+    sla_due: float | None = None
+
+
+# Decisions -------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Offered:
+    item: str
+    agent: str
+    queue: str
+    at: float
+    expires_at: float | None  # None: pushed or pulled work, nothing to accept
+
+
+@dataclass(frozen=True, slots=True)
+class Requeued:
+    item: str
+    agent: str
+    queue: str
+    reason: str  # no_answer, declined, agent_paused, agent_offline, transferred
+    at: float
+
+
+@dataclass(frozen=True, slots=True)
+class AgentPaused:
+    agent: str
+    reason: str
+    at: float
+
+
+@dataclass(frozen=True, slots=True)
+class Overflowed:
+    item: str
+    from_queue: str
+    to_queue: str
+    stage: int  # the stage now in force in to_queue
+    at: float
+
+
+@dataclass(frozen=True, slots=True)
+class CallbackOffered:
+    item: str
+    queue: str
+    predicted_wait: float
+    at: float
+
+
+@dataclass(frozen=True, slots=True)
+class Refused:
+    item: str
+    queue: str
+    behaviour: ClosedBehaviour  # reject or callback: the queue is closed
+    at: float
+
+
+@dataclass(frozen=True, slots=True)
+class Escalated:
+    item: str
+    from_queue: str
+    to_queue: str
+    level: int
+    at: float
+
+
+Decision = Offered | Requeued | AgentPaused | Overflowed | CallbackOffered | Refused | Escalated
