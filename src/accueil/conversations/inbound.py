@@ -24,6 +24,7 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+from accueil.agents.models import Skill
 from accueil.config import Settings
 from accueil.conversations.content import (
     AttachmentIn,
@@ -44,6 +45,7 @@ from accueil.conversations.inbound_batch import (
     INSERT_JOB,
     INSERT_MESSAGE,
     INSERT_RECEIPT,
+    INSERT_ROUTING_ITEM,
     CaseRef,
     InboundBatch,
     current_batch,
@@ -64,7 +66,7 @@ from accueil.core.events import Event
 from accueil.core.ids import id_at, new_id
 from accueil.customers.service import IdentityRef, access_customer
 from accueil.db.session import TRANSACTION_CACHE, WRITTEN_FILES, queue_event
-from accueil.routing.models import Queue
+from accueil.routing.models import Queue, routing_item_row
 
 log = logging.getLogger(__name__)
 
@@ -130,7 +132,7 @@ class ReceiveResult:
 
 # Pre-built statements: compiled once, then only parameters change.
 _MOTIF = select(Motif.id, Motif.code, Motif.sla_hours).where(Motif.code == bindparam("code"), Motif.active.is_(True))
-_QUEUE = select(Queue.id, Queue.level).where(Queue.code == bindparam("code"), Queue.active.is_(True))
+_QUEUE = select(Queue.id, Queue.level, Queue.channel, Queue.target_seconds).where(Queue.code == bindparam("code"), Queue.active.is_(True))
 _CASE_BY_REFERENCE = select(Case.id, Case.reference, Case.status, Case.customer_id, Case.motif_id).where(
     Case.reference == bindparam("reference")
 )
@@ -297,6 +299,12 @@ def _receive(session: Session, batch: InboundBatch, contact: InboundContact, con
         if queue is not None:
             events.append({"id": new_id(), "interaction_id": interaction_id, "kind": "queued", "at": now,
                            "agent_id": None, "data": {"queue_id": queue.id}})
+            batch.add(INSERT_ROUTING_ITEM, routing_item_row(
+                interaction_id=interaction_id, case_id=case.id, queue_id=queue.id, channel=queue.channel,
+                priority=contact.priority, level=queue.level, arrived_at=arrived, queued_at=now,
+                sla_due_at=arrived + timedelta(seconds=queue.target_seconds),
+                skills=_language_requirement(session, contact.language),
+            ))
         batch.add(INSERT_EVENT, events)
     message_id = id_at(arrived.timestamp())
     batch.add(INSERT_MESSAGE, {
@@ -321,6 +329,17 @@ def _receive(session: Session, batch: InboundBatch, contact: InboundContact, con
         "motif": motif.code if motif else None, "case_created": result.case_created,
     }, now))
     return result
+
+
+def _language_requirement(session: Session, language: str | None) -> list[list]:
+    """A contact in English needs an agent with the ``lang_en`` skill, when that skill is defined."""
+    if not language:
+        return []
+    cache = session.info.setdefault(TRANSACTION_CACHE, {})
+    if "skill_codes" not in cache:
+        cache["skill_codes"] = set(session.connection().execute(select(Skill.code)).scalars())
+    code = f"lang_{language}"
+    return [[code, 1]] if code in cache["skill_codes"] else []
 
 
 def _case_by_reference(session: Session, reference: str, customer_id: str) -> CaseRef | None:

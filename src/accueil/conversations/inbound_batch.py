@@ -32,6 +32,7 @@ from accueil.conversations.models import (
 )
 from accueil.core.jobs import Job
 from accueil.customers.models import Customer, Identity, IdentityKind
+from accueil.routing.models import RoutingItem
 
 BATCH = "accueil_inbound_batch"  # session.info key of the batch in progress
 
@@ -80,8 +81,9 @@ INSERT_EVENT = InteractionEvent.__table__.insert()
 INSERT_MESSAGE = Message.__table__.insert()
 INSERT_RECEIPT = InboundReceipt.__table__.insert()
 INSERT_JOB = Job.__table__.insert()
+INSERT_ROUTING_ITEM = RoutingItem.__table__.insert()
 _PARENTS_FIRST = (INSERT_CUSTOMER, INSERT_IDENTITY, INSERT_CASE, INSERT_INTERACTION, INSERT_EVENT, INSERT_MESSAGE,
-                  INSERT_RECEIPT, INSERT_JOB)
+                  INSERT_RECEIPT, INSERT_ROUTING_ITEM, INSERT_JOB)
 
 
 @dataclass

@@ -5,9 +5,10 @@ reopening, escalation and the interaction event log. Receiving contacts lives in
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from accueil.conversations.content import (
@@ -66,7 +67,64 @@ EVENT_TIMESTAMPS = {
 }
 EVENT_KINDS = frozenset(EVENT_TIMESTAMPS) | {
     "held", "unheld", "transferred", "declined", "abandoned", "escalated", "note", "recording",
+    "requeued", "overflowed",
 }
+
+
+@dataclass(frozen=True, slots=True)
+class EventRecord:
+    interaction_id: str
+    kind: str
+    at: datetime
+    agent_id: str | None = None
+    data: dict | None = None
+    outcome: Outcome | None = None  # for "ended"
+
+
+def do_record_interaction_events(session: Session, records: list[EventRecord]) -> None:
+    """Append many events at once (a routing pass): one INSERT, one UPDATE per timestamp column.
+
+    Same rules as ``do_record_interaction_event``: a timestamp column is set by its kind's first event,
+    the first offered/answered agent becomes the interaction's agent, "ended" sets the outcome.
+    """
+    if not records:
+        return
+    for record in records:
+        if record.kind not in EVENT_KINDS:
+            raise ValidationFailed("validation_error", summary=f"unknown event kind {record.kind!r}")
+    session.flush()
+    connection = session.connection()
+    connection.execute(InteractionEvent.__table__.insert(), [
+        {"id": id_at(r.at.timestamp()), "interaction_id": r.interaction_id, "kind": r.kind, "at": r.at,
+         "agent_id": r.agent_id, "data": r.data or {}} for r in records
+    ])
+    table = Interaction.__table__
+    by_column: dict[str, list[dict]] = {}
+    for r in records:
+        column = EVENT_TIMESTAMPS.get(r.kind)
+        if column:
+            by_column.setdefault(column, []).append({"iid": r.interaction_id, "at": r.at})
+    for column, params in by_column.items():
+        connection.execute(
+            update(table).where(table.c.id == bindparam("iid"), table.c[column].is_(None))
+            .values({column: bindparam("at")}).execution_options(synchronize_session=False), params,
+        )
+    agents = [{"iid": r.interaction_id, "agent": r.agent_id} for r in records
+              if r.agent_id and r.kind in ("offered", "answered")]
+    if agents:
+        connection.execute(
+            update(table).where(table.c.id == bindparam("iid"), table.c.agent_id.is_(None))
+            .values(agent_id=bindparam("agent")), agents,
+        )
+    ended = [{"iid": r.interaction_id, "new_outcome": r.outcome} for r in records if r.kind == "ended" and r.outcome]
+    if ended:
+        connection.execute(
+            update(table).where(table.c.id == bindparam("iid"))
+            .values(outcome=bindparam("new_outcome", type_=table.c.outcome.type)), ended,
+        )
+    for obj in list(session.identity_map.values()):
+        if isinstance(obj, Interaction):
+            session.expire(obj)
 
 
 def access_case(session: Session, case_id: str) -> Case:

@@ -24,6 +24,16 @@ ERROR_MESSAGES: dict[str, dict[str, str]] = {
         "fr": "Motif inconnu {value!r}.",
     },
     "unknown_queue": {"en": "Unknown queue {value!r}.", "fr": "File d'attente inconnue {value!r}."},
+    "unknown_skill": {"en": "Unknown skill {value!r}.", "fr": "Compétence inconnue {value!r}."},
+    "unknown_site": {"en": "Unknown site {value!r}.", "fr": "Site inconnu {value!r}."},
+    "stale_decision": {
+        "en": "This work has moved on since you last saw it ({reason}); refresh and try again.",
+        "fr": "Ce travail a changé depuis votre dernier affichage ({reason}) ; actualisez et réessayez.",
+    },
+    "routing_refused": {
+        "en": "Routing refused this: {reason}.",
+        "fr": "Le routage refuse cette opération : {reason}.",
+    },
     "invalid_email": {
         "en": "{value!r} is not a valid email address.",
         "fr": "{value!r} n'est pas une adresse e-mail valide.",

@@ -1,0 +1,164 @@
+"""Build the engine's rules from the database, once per configuration version and process.
+
+Queues, queue skills, sites, teams, users and agent skills change rarely; every change bumps
+``routing_config_version`` in its transaction, and each process recompiles when it sees a new number.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from accueil.agents.models import AgentSkill, Role, Site, Skill, Team, User
+from accueil.routing.models import AgentState, Queue, QueueSkill, RoutingConfigVersion
+from accueil.routing.rules import (
+    DEFAULT_CAPACITY,
+    AgentProfile,
+    AgentSelection,
+    ClosedBehaviour,
+    Delivery,
+    OpeningHours,
+    OrderBy,
+    OverflowStep,
+    QueueRules,
+    RoutingConfig,
+    SkillRequirement,
+)
+
+ROUTABLE_ROLES = (Role.agent, Role.partner_agent, Role.supervisor)
+DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def media_of(channel: str) -> str:
+    """The capacity a channel's contact uses: a callback is a phone call."""
+    return "voice" if channel == "callback" else channel
+
+
+def parse_opening_hours(hours: Mapping[str, Any], timezone: str) -> OpeningHours | None:
+    """``{"mon": [["08:30", "18:00"]], ...}`` → OpeningHours; empty → None (always open)."""
+    if not hours:
+        return None
+    weekly: dict[int, tuple[tuple[int, int], ...]] = {}
+    for day, ranges in hours.items():
+        weekly[DAYS.index(day)] = tuple((_minutes(start), _minutes(end)) for start, end in ranges)
+    return OpeningHours(weekly=weekly, timezone=timezone)
+
+
+def _minutes(text: str) -> int:
+    hours, minutes = text.split(":")
+    return int(hours) * 60 + int(minutes)
+
+
+def bump_config_version(session: Session) -> None:
+    """Tell every process to recompile its routing rules (call in the transaction that changed them)."""
+    session.execute(update(RoutingConfigVersion).where(RoutingConfigVersion.id == 1).values(
+        version=RoutingConfigVersion.version + 1))
+
+
+def current_config_version(session: Session) -> int:
+    return session.scalar(select(RoutingConfigVersion.version).where(RoutingConfigVersion.id == 1)) or 0
+
+
+def build_routing_config(session: Session) -> RoutingConfig:
+    queues = list(session.scalars(select(Queue).where(Queue.active.is_(True))))
+    codes = {q.id: q.code for q in session.scalars(select(Queue))}
+    by_code = {code: queue_id for queue_id, code in codes.items()}
+    skills = dict(session.execute(select(Skill.id, Skill.code)).tuples())
+    requirements: dict[str, list[SkillRequirement]] = {}
+    for row in session.execute(select(QueueSkill.queue_id, QueueSkill.skill_id, QueueSkill.min_level)):
+        requirements.setdefault(row.queue_id, []).append(SkillRequirement(skills[row.skill_id], row.min_level))
+    rules = [_queue_rules(q, requirements.get(q.id, []), by_code) for q in queues]
+    active_ids = {q.id for q in queues}
+    rules = [_without_inactive_targets(r, active_ids) for r in rules]
+
+    sites = dict(session.execute(select(Site.id, Site.code)).tuples())
+    team_levels = dict(session.execute(select(Team.id, Team.level)).tuples())
+    capacities = dict(session.execute(select(AgentState.user_id, AgentState.capacity)).tuples())
+    agent_skills: dict[str, dict[str, int]] = {}
+    for row in session.execute(select(AgentSkill.user_id, AgentSkill.skill_id, AgentSkill.level)):
+        agent_skills.setdefault(row.user_id, {})[skills[row.skill_id]] = row.level
+    agents = []
+    users = session.execute(
+        select(User.id, User.site_id, User.team_id).where(User.active.is_(True), User.role.in_(ROUTABLE_ROLES))
+    )
+    for user in users:
+        capacity = dict(DEFAULT_CAPACITY)
+        capacity.update(capacities.get(user.id) or {})
+        agents.append(AgentProfile(
+            id=user.id,
+            skills=agent_skills.get(user.id, {}),
+            site=sites.get(user.site_id),
+            level=team_levels.get(user.team_id, 1),
+            capacity=capacity,
+        ))
+    return RoutingConfig(rules, agents)
+
+
+def _queue_rules(queue: Queue, skills: list[SkillRequirement], by_code: Mapping[str, str]) -> QueueRules:
+    steps = tuple(
+        OverflowStep(
+            after_seconds=float(step["after_seconds"]),
+            min_skill_level=step.get("min_skill_level"),
+            any_skill=bool(step.get("any_skill", False)),
+            add_sites=frozenset(step.get("add_sites", ())),
+            to_queue=by_code.get(step["to_queue"]) if step.get("to_queue") else None,
+        )
+        for step in queue.overflow or ()
+    )
+    return QueueRules(
+        id=queue.id,
+        media=media_of(queue.channel),
+        level=queue.level,
+        priority=queue.priority,
+        skills=tuple(skills),
+        sites=frozenset(queue.sites) if queue.sites is not None else None,
+        overflow=steps,
+        selection=AgentSelection(queue.selection),
+        delivery=Delivery(queue.delivery),
+        order_by=OrderBy(queue.order_by),
+        ring_timeout_seconds=float(queue.ring_timeout_seconds),
+        callback_offer_after_seconds=(
+            float(queue.callback_offer_after_seconds) if queue.callback_offer_after_seconds is not None else None
+        ),
+        default_handle_seconds=float(queue.default_handle_seconds),
+        hours=parse_opening_hours(queue.opening_hours, queue.timezone),
+        closed_behaviour=ClosedBehaviour(queue.closed_behaviour),
+        closed_queue=queue.closed_queue_id,
+    )
+
+
+def _without_inactive_targets(rules: QueueRules, active: set[str]) -> QueueRules:
+    """A deactivated queue stops receiving overflow rather than breaking the others' rules."""
+    from dataclasses import replace
+
+    steps = tuple(s for s in rules.overflow if s.to_queue is None or s.to_queue in active)
+    closed = rules.closed_queue if rules.closed_queue in active else None
+    behaviour = rules.closed_behaviour
+    if behaviour is ClosedBehaviour.overflow and closed is None:
+        behaviour = ClosedBehaviour.wait
+    return replace(rules, overflow=steps, closed_queue=closed, closed_behaviour=behaviour)
+
+
+class RoutingConfigCache:
+    """The compiled rules for the configuration version this process last saw."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._version: int | None = None
+        self._config: RoutingConfig | None = None
+
+    def get(self, session: Session) -> RoutingConfig:
+        version = current_config_version(session)
+        with self._lock:
+            if self._config is None or version != self._version:
+                self._config = build_routing_config(session)
+                self._version = version
+            return self._config
+
+    def clear(self) -> None:
+        with self._lock:
+            self._config = None

@@ -1,0 +1,353 @@
+"""The one write path for routing: presence, dispatch passes, offers, transfers, escalation, queue rules.
+
+Every function restores the part of the routing state it needs into a fresh pure engine (see
+``snapshot.RoutingPass``), applies one input, and saves what changed in the caller's transaction.
+A dispatch pass then offers waiting work to free agents; ``Dispatcher`` runs passes in the background
+when work arrives or frees up, and when the next timer (overflow stage, ring timeout) is due.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from accueil.agents.models import User
+from accueil.conversations.models import Interaction, Outcome
+from accueil.core import clock
+from accueil.core.errors import AccueilError, Conflict, NotFound, ValidationFailed
+from accueil.routing.config_loader import ROUTABLE_ROLES, RoutingConfigCache
+from accueil.routing.decisions import (
+    Decision,
+    ItemState,
+    Offered,
+    Presence,
+    RoutingError,
+    StaleDecision,
+    UnknownAgent,
+    UnknownItem,
+    UnknownQueue,
+)
+from accueil.routing.models import AgentState, Queue, RoutingItem, routing_item_row
+from accueil.routing.snapshot import RoutingPass, to_datetime
+
+log = logging.getLogger(__name__)
+
+DISPATCH_LIMIT = 2000  # waiting items considered per pass (highest priority, oldest first)
+
+
+@dataclass(frozen=True)
+class PassResult:
+    decisions: list[Decision]
+    next_due: datetime | None  # when a timer of the items seen falls due (overflow, ring timeout)
+
+    @property
+    def offers(self) -> list[Offered]:
+        return [d for d in self.decisions if isinstance(d, Offered)]
+
+
+def _as_error(exc: RoutingError) -> AccueilError:
+    if isinstance(exc, StaleDecision):
+        return Conflict("stale_decision", reason=str(exc))
+    if isinstance(exc, UnknownQueue):
+        return ValidationFailed("unknown_queue", value=str(exc))
+    if isinstance(exc, UnknownAgent):
+        return NotFound("not_found", kind="agent", id=str(exc))
+    if isinstance(exc, UnknownItem):
+        return NotFound("not_found", kind="routing_item", id=str(exc))
+    return ValidationFailed("routing_refused", reason=str(exc))
+
+
+def _finish(routing: RoutingPass, decisions: list[Decision]) -> PassResult:
+    routing.save(decisions)
+    return PassResult(decisions, to_datetime(routing.engine.next_timer()))
+
+
+# Dispatch ------------------------------------------------------------------------------------------------
+
+
+def do_dispatch(session: Session, *, rules: RoutingConfigCache, now: datetime | None = None,
+                limit: int = DISPATCH_LIMIT) -> PassResult:
+    """Offer waiting work to free agents: fire due timers, then by priority, best agent first."""
+    routing = RoutingPass(session, rules.get(session), now or clock.now())
+    routing.load_agents(available_only=True, skip_locked=True)
+    routing.load_waiting(limit=limit)
+    return _finish(routing, routing.engine.rebalance(routing.t))
+
+
+# Agents ---------------------------------------------------------------------------------------------------
+
+
+def ensure_agent_state(session: Session, user_id: str, now: datetime) -> AgentState:
+    state = session.get(AgentState, user_id)
+    if state is not None:
+        return state
+    user = session.get(User, user_id)
+    if user is None or not user.active:
+        raise NotFound("not_found", kind="user", id=user_id)
+    if user.role not in ROUTABLE_ROLES:
+        raise ValidationFailed("routing_refused", reason=f"a {user.role.value} takes no routed work")
+    state = AgentState(user_id=user_id, presence=Presence.offline.value, presence_since=now, ready_since=now,
+                       capacity={}, version=0)
+    session.add(state)
+    session.flush()
+    return state
+
+
+def do_set_presence(session: Session, *, rules: RoutingConfigCache, user_id: str, presence: Presence,
+                    reason: str | None = None, now: datetime | None = None) -> PassResult:
+    """Available, paused (with a reason) or offline. Pausing withdraws offers; going offline re-queues all."""
+    now = now or clock.now()
+    ensure_agent_state(session, user_id, now)
+    routing = RoutingPass(session, rules.get(session), now)
+    if user_id not in routing.config.agents:
+        rules.clear()  # a user created since the rules were compiled
+        routing = RoutingPass(session, rules.get(session), now)
+    routing.load_agents([user_id])
+    if presence is not Presence.available:
+        routing.load_agents(available_only=True, skip_locked=True)  # somewhere for withdrawn work to go
+    try:
+        decisions = routing.engine.set_presence(user_id, Presence(presence), routing.t, reason)
+    except RoutingError as exc:
+        raise _as_error(exc) from exc
+    if presence is Presence.available:
+        routing.load_waiting(limit=DISPATCH_LIMIT)
+        decisions += routing.engine.rebalance(routing.t)
+    return _finish(routing, decisions)
+
+
+def do_set_capacity(session: Session, *, rules: RoutingConfigCache, user_id: str, capacity: dict[str, int],
+                    now: datetime | None = None) -> AgentState:
+    for media, count in capacity.items():
+        if not isinstance(count, int) or not 0 <= count <= 50:
+            raise ValidationFailed("validation_error", summary=f"capacity for {media} must be 0 to 50")
+    state = ensure_agent_state(session, user_id, now or clock.now())
+    state.capacity = dict(capacity)
+    from accueil.routing.config_loader import bump_config_version
+
+    bump_config_version(session)
+    return state
+
+
+# Offers and work --------------------------------------------------------------------------------------------
+
+
+def _with_item(session: Session, rules: RoutingConfigCache, item_id: str, now: datetime | None,
+               extra_agents: list[str] = ()) -> tuple[RoutingPass, RoutingItem]:
+    routing = RoutingPass(session, rules.get(session), now or clock.now())
+    if extra_agents:
+        routing.load_agents(extra_agents)
+    row = routing.load_item(item_id)
+    if row is None:
+        raise NotFound("not_found", kind="routing_item", id=item_id)
+    return routing, row
+
+
+def do_accept(session: Session, *, rules: RoutingConfigCache, item_id: str, user_id: str,
+              now: datetime | None = None) -> PassResult:
+    routing, _ = _with_item(session, rules, item_id, now)
+    try:
+        routing.engine.accept(item_id, user_id, routing.t)
+    except RoutingError as exc:
+        raise _as_error(exc) from exc
+    routing.record(item_id, "answered", agent_id=user_id)
+    return _finish(routing, [])
+
+
+def do_decline(session: Session, *, rules: RoutingConfigCache, item_id: str, user_id: str,
+               now: datetime | None = None) -> PassResult:
+    routing, _ = _with_item(session, rules, item_id, now)
+    routing.load_agents(available_only=True, skip_locked=True)
+    try:
+        decisions = routing.engine.decline(item_id, user_id, routing.t)
+    except RoutingError as exc:
+        raise _as_error(exc) from exc
+    return _finish(routing, decisions)
+
+
+def do_end(session: Session, *, rules: RoutingConfigCache, item_id: str, wrapup: bool = False,
+           user_id: str | None = None, now: datetime | None = None) -> PassResult:
+    """The contact ended: abandoned if nobody had taken it, handled otherwise (wrap-up optional)."""
+    routing, row = _with_item(session, rules, item_id, now)
+    if user_id is not None and row.agent_id != user_id:
+        raise Conflict("stale_decision", reason=f"item {item_id} is not held by {user_id}")
+    handled = row.status == ItemState.active.value
+    try:
+        decisions = routing.engine.end(item_id, routing.t, wrapup=wrapup)
+    except RoutingError as exc:
+        raise _as_error(exc) from exc
+    routing.record(item_id, "ended", agent_id=row.agent_id,
+                   outcome=Outcome.handled if handled else Outcome.abandoned)
+    if handled and not wrapup:
+        routing.record(item_id, "wrapup_ended", agent_id=row.agent_id)
+    return _finish(routing, decisions)
+
+
+def do_end_wrapup(session: Session, *, rules: RoutingConfigCache, item_id: str, user_id: str | None = None,
+                  now: datetime | None = None) -> PassResult:
+    routing, row = _with_item(session, rules, item_id, now)
+    if user_id is not None and row.agent_id != user_id:
+        raise Conflict("stale_decision", reason=f"item {item_id} is not held by {user_id}")
+    try:
+        decisions = routing.engine.end_wrapup(item_id, routing.t)
+    except RoutingError as exc:
+        raise _as_error(exc) from exc
+    routing.record(item_id, "wrapup_ended", agent_id=row.agent_id)
+    return _finish(routing, decisions)
+
+
+def do_transfer(session: Session, *, rules: RoutingConfigCache, item_id: str, to_queue_id: str | None = None,
+                to_agent_id: str | None = None, actor_id: str | None = None,
+                now: datetime | None = None) -> PassResult:
+    """To a queue (its waiting clock restarts there) or to one named agent, who alone may take it."""
+    extra = [to_agent_id] if to_agent_id else []
+    routing, row = _with_item(session, rules, item_id, now, extra)
+    routing.load_agents(available_only=True, skip_locked=True)
+    try:
+        decisions = routing.engine.transfer(item_id, routing.t, to_queue=to_queue_id, to_agent=to_agent_id)
+    except RoutingError as exc:
+        raise _as_error(exc) from exc
+    routing.record(item_id, "transferred", agent_id=actor_id,
+                   data={"from_queue_id": row.queue_id, "to_queue_id": to_queue_id, "to_agent_id": to_agent_id})
+    return _finish(routing, decisions)
+
+
+def do_escalate(session: Session, *, rules: RoutingConfigCache, item_id: str, to_queue_id: str,
+                actor_id: str | None = None, reason: str | None = None, now: datetime | None = None) -> PassResult:
+    """N1 → N2: the item moves to a higher-level queue and its case goes up a level, history kept."""
+    from accueil.conversations.service import do_escalate_case
+
+    routing, row = _with_item(session, rules, item_id, now)
+    routing.load_agents(available_only=True, skip_locked=True)
+    try:
+        decisions = routing.engine.escalate(item_id, to_queue_id, routing.t)
+    except RoutingError as exc:
+        raise _as_error(exc) from exc
+    result = _finish(routing, decisions)
+    level = routing.config.queues[to_queue_id].rules.level
+    do_escalate_case(session, case_id=row.case_id, level=level, actor_id=actor_id, reason=reason,
+                     now=routing.now)
+    return result
+
+
+def do_next_item(session: Session, *, rules: RoutingConfigCache, user_id: str,
+                 now: datetime | None = None) -> Offered | None:
+    """The agent pulls their next item (including pull queues); None when nothing they may take waits."""
+    routing = RoutingPass(session, rules.get(session), now or clock.now())
+    if not routing.load_agents([user_id]):
+        raise Conflict("stale_decision", reason=f"agent {user_id} is not logged in to routing")
+    queues = [q for stages in routing.config.agent_queues.get(user_id, {}).values() for q in stages]
+    routing.load_waiting(limit=DISPATCH_LIMIT, queue_ids=queues)
+    try:
+        offer = routing.engine.next_item(user_id, routing.t)
+    except RoutingError as exc:
+        raise _as_error(exc) from exc
+    _finish(routing, [offer] if offer else [])
+    return offer
+
+
+def predicted_wait(session: Session, *, rules: RoutingConfigCache, queue_id: str,
+                   now: datetime | None = None) -> float:
+    """Seconds a contact arriving now in this queue should expect to wait (inf: nobody to answer)."""
+    config = rules.get(session)
+    if queue_id not in config.queues:
+        raise ValidationFailed("unknown_queue", value=queue_id)
+    routing = RoutingPass(session, config, now or clock.now())
+    routing._locks = False  # a read: nothing is changed, nothing is locked
+    routing.load_agents(available_only=True)
+    routing.load_waiting(queue_ids=[queue_id], skip_locked=False)
+    return routing.engine.predicted_wait(queue_id, routing.t)
+
+
+# Enqueueing ---------------------------------------------------------------------------------------------------
+
+
+def do_enqueue(session: Session, *, interaction_id: str, queue_id: str, priority: int = 0,
+               skills: list[list] | None = None, now: datetime | None = None) -> RoutingItem:
+    """Put an existing interaction in a queue (a callback, an outbound task...)."""
+    now = now or clock.now()
+    interaction = session.get(Interaction, interaction_id)
+    if interaction is None:
+        raise NotFound("not_found", kind="interaction", id=interaction_id)
+    queue = session.get(Queue, queue_id)
+    if queue is None or not queue.active:
+        raise ValidationFailed("unknown_queue", value=queue_id)
+    if session.get(RoutingItem, interaction_id) is not None:
+        return session.get(RoutingItem, interaction_id)  # already queued: a repeat creates nothing
+    row = RoutingItem(**routing_item_row(
+        interaction_id=interaction_id, case_id=interaction.case_id, queue_id=queue.id, channel=queue.channel,
+        priority=priority, level=queue.level, arrived_at=interaction.arrived_at, queued_at=now,
+        sla_due_at=interaction.case.sla_due_at, skills=skills or [],
+    ))
+    session.add(row)
+    interaction.queue_id = queue.id
+    interaction.queued_at = interaction.queued_at or now
+    session.flush()
+    return row
+
+
+def waiting_count(session: Session) -> int:
+    return session.scalar(select(func.count()).select_from(RoutingItem).where(
+        RoutingItem.status == ItemState.waiting.value)) or 0
+
+
+# Background dispatch --------------------------------------------------------------------------------------------
+
+
+class Dispatcher:
+    """Runs dispatch passes in a thread: when told work arrived or freed up, and when a timer is due."""
+
+    def __init__(self, factory: sessionmaker[Session], rules: RoutingConfigCache, poll_seconds: float = 1.0):
+        self.factory = factory
+        self.rules = rules
+        self.poll_seconds = poll_seconds
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.passes = 0
+
+    def wake(self, _event: object = None) -> None:
+        self._wake.set()
+
+    def run_pass(self) -> PassResult | None:
+        for attempt in range(3):
+            try:
+                with self.factory() as session, session.begin():
+                    result = do_dispatch(session, rules=self.rules)
+                self.passes += 1
+                return result
+            except (StaleDecision, Conflict):
+                log.info("dispatch pass refused on stale state (attempt %d); retrying", attempt + 1)
+        return None
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            timeout = self.poll_seconds
+            try:
+                result = self.run_pass()
+                if result is not None and result.offers:
+                    continue  # more may fit: go again at once
+                if result is not None and result.next_due is not None:
+                    due = (result.next_due - clock.now()).total_seconds()
+                    timeout = max(0.01, min(timeout, due))
+            except Exception:  # noqa: BLE001 - the loop must survive a database hiccup
+                log.exception("dispatch pass failed")
+            self._wake.wait(timeout)
+            self._wake.clear()
+
+    def start(self) -> Dispatcher:
+        self._thread = threading.Thread(target=self._loop, name="accueil-dispatch", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+
+
