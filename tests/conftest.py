@@ -94,7 +94,7 @@ def shared_runtime(database_url: str, tmp_path_factory: pytest.TempPathFactory) 
     settings = Settings(
         environment="test", secret_key="test-secret-" + "x" * 32, database_url=database_url, data_dir=data_dir,
         auto_migrate=False,
-        run_jobs_in_process=False, max_attachment_bytes=200_000, max_body_chars=20_000,
+        run_jobs_in_process=False, dispatch_in_process=False, max_attachment_bytes=200_000, max_body_chars=20_000,
     )
     engine = make_engine(settings.effective_database_url)
     runtime = make_runtime(settings, engine, RecordingBus())
@@ -117,6 +117,7 @@ def _clean(runtime: Runtime) -> None:
 def runtime(shared_runtime: Runtime) -> Runtime:
     """A clean database (every table emptied) and a fresh list of published events."""
     _clean(shared_runtime)
+    shared_runtime.routing_rules.clear()
     shared_runtime.bus.published.clear()  # type: ignore[attr-defined]
     return shared_runtime
 

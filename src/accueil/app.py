@@ -29,8 +29,12 @@ from accueil.db.session import (
     make_session_factory,
     write_lock_for,
 )
+from accueil.routing.service import Dispatcher
 
 log = logging.getLogger(__name__)
+
+# Events after which waiting work may find an agent: something arrived, came back or freed up.
+DISPATCH_TRIGGERS = ("interaction.arrived", "routing.requeued", "routing.presence", "routing.freed")
 
 
 def build_runtime(settings: Settings) -> Runtime:
@@ -62,7 +66,13 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         gc.collect()
         gc.freeze()
         checkpointer = WalCheckpointer(app.state.runtime.factory.kw["bind"]).start()
-        runner = None
+        runner = dispatcher = None
+        if settings.dispatch_in_process:
+            dispatcher = Dispatcher(app.state.runtime.factory, app.state.runtime.routing_rules,
+                                    poll_seconds=settings.dispatch_poll_seconds)
+            for prefix in DISPATCH_TRIGGERS:
+                app.state.runtime.bus.subscribe(dispatcher.wake, prefix=prefix)
+            dispatcher.start()
         if settings.run_jobs_in_process:
             runner = JobRunner(app.state.runtime.factory, poll_seconds=settings.job_poll_seconds)
             runner.start()
@@ -73,6 +83,8 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
             app.state.runtime.inbound_writer.stop()
             if runner is not None:
                 runner.stop()
+            if dispatcher is not None:
+                dispatcher.stop()
 
     app = FastAPI(
         title="accueil", version=__version__, lifespan=lifespan, docs_url="/api/docs",

@@ -27,6 +27,8 @@ class Settings(BaseSettings):
     default_language: Literal["fr", "en"] = "fr"
     auto_migrate: bool = True
     run_jobs_in_process: bool = True
+    dispatch_in_process: bool = True
+    dispatch_poll_seconds: float = Field(default=1.0, gt=0)
     max_body_chars: int = Field(default=100_000, ge=1)
     max_attachment_bytes: int = Field(default=10 * 1024 * 1024, ge=1)
     max_attachments: int = Field(default=10, ge=0)

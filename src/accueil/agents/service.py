@@ -14,6 +14,7 @@ from accueil.core.errors import Conflict, NotFound, ValidationFailed
 from accueil.core.events import Event
 from accueil.core.security import SCOPES, hash_api_token, hash_password, new_api_token
 from accueil.db.session import queue_event
+from accueil.routing.config_loader import bump_config_version
 
 # The widest set of scopes each role's tokens may carry.
 ROLE_SCOPES: dict[Role, frozenset[str]] = {
@@ -42,6 +43,7 @@ def do_create_site(session: Session, *, code: str, name: str, kind: SiteKind, ti
     site = Site(code=code, name=name, kind=kind, timezone=timezone, address=address, max_level=max_level)
     session.add(site)
     session.flush()
+    bump_config_version(session)
     return site
 
 
@@ -49,6 +51,7 @@ def do_create_team(session: Session, *, site: Site, name: str, level: int = 1) -
     team = Team(site_id=site.id, name=name, level=level)
     session.add(team)
     session.flush()
+    bump_config_version(session)
     return team
 
 
@@ -70,6 +73,7 @@ def do_create_user(
     )
     session.add(user)
     session.flush()
+    bump_config_version(session)
     return user
 
 
@@ -84,6 +88,7 @@ def do_set_skill(session: Session, *, user: User, skill: Skill, level: int) -> N
     else:
         existing.level = level
     session.flush()
+    bump_config_version(session)
 
 
 def do_create_api_token(session: Session, *, user: User, name: str, scopes: list[str] | None = None,

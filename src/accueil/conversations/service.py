@@ -95,7 +95,7 @@ def do_record_interaction_events(session: Session, records: list[EventRecord]) -
     session.flush()
     connection = session.connection()
     connection.execute(InteractionEvent.__table__.insert(), [
-        {"id": id_at(r.at.timestamp()), "interaction_id": r.interaction_id, "kind": r.kind, "at": r.at,
+        {"id": new_id(), "interaction_id": r.interaction_id, "kind": r.kind, "at": r.at,
          "agent_id": r.agent_id, "data": r.data or {}} for r in records
     ])
     table = Interaction.__table__

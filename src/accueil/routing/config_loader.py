@@ -55,8 +55,11 @@ def _minutes(text: str) -> int:
 
 def bump_config_version(session: Session) -> None:
     """Tell every process to recompile its routing rules (call in the transaction that changed them)."""
-    session.execute(update(RoutingConfigVersion).where(RoutingConfigVersion.id == 1).values(
-        version=RoutingConfigVersion.version + 1))
+    done = session.execute(update(RoutingConfigVersion).where(RoutingConfigVersion.id == 1).values(
+        version=RoutingConfigVersion.version + 1).execution_options(synchronize_session=False))
+    if done.rowcount == 0:  # the row the migration creates was removed (a wiped database): start again
+        session.add(RoutingConfigVersion(id=1, version=1))
+        session.flush()
 
 
 def current_config_version(session: Session) -> int:
@@ -67,7 +70,7 @@ def build_routing_config(session: Session) -> RoutingConfig:
     queues = list(session.scalars(select(Queue).where(Queue.active.is_(True))))
     codes = {q.id: q.code for q in session.scalars(select(Queue))}
     by_code = {code: queue_id for queue_id, code in codes.items()}
-    skills = dict(session.execute(select(Skill.id, Skill.code)).tuples())
+    skills = dict(session.execute(select(Skill.id, Skill.code)).all())
     requirements: dict[str, list[SkillRequirement]] = {}
     for row in session.execute(select(QueueSkill.queue_id, QueueSkill.skill_id, QueueSkill.min_level)):
         requirements.setdefault(row.queue_id, []).append(SkillRequirement(skills[row.skill_id], row.min_level))
@@ -75,9 +78,9 @@ def build_routing_config(session: Session) -> RoutingConfig:
     active_ids = {q.id for q in queues}
     rules = [_without_inactive_targets(r, active_ids) for r in rules]
 
-    sites = dict(session.execute(select(Site.id, Site.code)).tuples())
-    team_levels = dict(session.execute(select(Team.id, Team.level)).tuples())
-    capacities = dict(session.execute(select(AgentState.user_id, AgentState.capacity)).tuples())
+    sites = dict(session.execute(select(Site.id, Site.code)).all())
+    team_levels = dict(session.execute(select(Team.id, Team.level)).all())
+    capacities = dict(session.execute(select(AgentState.user_id, AgentState.capacity)).all())
     agent_skills: dict[str, dict[str, int]] = {}
     for row in session.execute(select(AgentSkill.user_id, AgentSkill.skill_id, AgentSkill.level)):
         agent_skills.setdefault(row.user_id, {})[skills[row.skill_id]] = row.level

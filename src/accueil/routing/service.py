@@ -162,6 +162,7 @@ def do_decline(session: Session, *, rules: RoutingConfigCache, item_id: str, use
                now: datetime | None = None) -> PassResult:
     routing, _ = _with_item(session, rules, item_id, now)
     routing.load_agents(available_only=True, skip_locked=True)
+    routing.load_work_for(user_id)
     try:
         decisions = routing.engine.decline(item_id, user_id, routing.t)
     except RoutingError as exc:
@@ -176,6 +177,8 @@ def do_end(session: Session, *, rules: RoutingConfigCache, item_id: str, wrapup:
     if user_id is not None and row.agent_id != user_id:
         raise Conflict("stale_decision", reason=f"item {item_id} is not held by {user_id}")
     handled = row.status == ItemState.active.value
+    if not wrapup:
+        routing.load_work_for(row.agent_id)
     try:
         decisions = routing.engine.end(item_id, routing.t, wrapup=wrapup)
     except RoutingError as exc:
@@ -192,6 +195,7 @@ def do_end_wrapup(session: Session, *, rules: RoutingConfigCache, item_id: str, 
     routing, row = _with_item(session, rules, item_id, now)
     if user_id is not None and row.agent_id != user_id:
         raise Conflict("stale_decision", reason=f"item {item_id} is not held by {user_id}")
+    routing.load_work_for(row.agent_id)
     try:
         decisions = routing.engine.end_wrapup(item_id, routing.t)
     except RoutingError as exc:
@@ -207,6 +211,7 @@ def do_transfer(session: Session, *, rules: RoutingConfigCache, item_id: str, to
     extra = [to_agent_id] if to_agent_id else []
     routing, row = _with_item(session, rules, item_id, now, extra)
     routing.load_agents(available_only=True, skip_locked=True)
+    routing.load_work_for(row.agent_id)
     try:
         decisions = routing.engine.transfer(item_id, routing.t, to_queue=to_queue_id, to_agent=to_agent_id)
     except RoutingError as exc:

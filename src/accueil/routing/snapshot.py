@@ -65,6 +65,7 @@ class RoutingPass:
         self.item_rows: dict[str, RoutingItem] = {}
         self.events: list[EventRecord] = []
         self._locks = session.get_bind().dialect.name == "postgresql"
+        self.fill_limit = 200
 
     def _locked(self, statement, *, skip: bool = False):
         return statement.with_for_update(skip_locked=skip) if self._locks else statement
@@ -112,6 +113,15 @@ class RoutingPass:
             if row.interaction_id not in self.item_rows:
                 loaded += self._restore(row)
         return loaded
+
+    def load_work_for(self, agent_id: str | None) -> None:
+        """The waiting items this agent could take, so freeing their capacity fills it in the same pass."""
+        if agent_id is None or agent_id not in self.agent_rows:
+            return
+        queues = [q for stages in self.config.agent_queues.get(agent_id, {}).values() for q in stages]
+        if queues:
+            self.load_waiting(limit=self.fill_limit, queue_ids=queues)
+        queue_event(self.session, Event("routing.freed", {"agent_id": agent_id}, self.now))
 
     def load_item(self, item_id: str) -> RoutingItem | None:
         """Lock one item the right way round: its holder first, then the item. None if it is gone."""
