@@ -7,8 +7,9 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from accueil.conversations.content import (
@@ -81,6 +82,24 @@ class EventRecord:
     outcome: Outcome | None = None  # for "ended"
 
 
+_INTERACTIONS = Interaction.__table__
+_INSERT_EVENT = InteractionEvent.__table__.insert()
+_UPDATES: dict[tuple[str, ...], Any] = {}
+
+
+def _interaction_update(columns: tuple[str, ...]) -> Any:
+    """UPDATE interactions SET col = COALESCE(col, :v_col)... (outcome is simply set), built once per shape."""
+    if columns not in _UPDATES:
+        table = _INTERACTIONS
+        values = {
+            column: (bindparam(f"v_{column}", type_=table.c[column].type) if column == "outcome"
+                     else func.coalesce(table.c[column], bindparam(f"v_{column}", type_=table.c[column].type)))
+            for column in columns
+        }
+        _UPDATES[columns] = update(table).where(table.c.id == bindparam("b_id")).values(values)
+    return _UPDATES[columns]
+
+
 def do_record_interaction_events(session: Session, records: list[EventRecord]) -> None:
     """Append many events at once (a routing pass): one INSERT, one UPDATE per timestamp column.
 
@@ -94,34 +113,28 @@ def do_record_interaction_events(session: Session, records: list[EventRecord]) -
             raise ValidationFailed("validation_error", summary=f"unknown event kind {record.kind!r}")
     session.flush()
     connection = session.connection()
-    connection.execute(InteractionEvent.__table__.insert(), [
+    connection.execute(_INSERT_EVENT, [
         {"id": new_id(), "interaction_id": r.interaction_id, "kind": r.kind, "at": r.at,
          "agent_id": r.agent_id, "data": r.data or {}} for r in records
     ])
-    table = Interaction.__table__
-    by_column: dict[str, list[dict]] = {}
+    # One UPDATE per interaction, grouped by the columns it sets: COALESCE keeps what was set first.
+    changes: dict[str, dict[str, Any]] = {}
     for r in records:
+        change = changes.setdefault(r.interaction_id, {})
         column = EVENT_TIMESTAMPS.get(r.kind)
         if column:
-            by_column.setdefault(column, []).append({"iid": r.interaction_id, "at": r.at})
-    for column, params in by_column.items():
-        connection.execute(
-            update(table).where(table.c.id == bindparam("iid"), table.c[column].is_(None))
-            .values({column: bindparam("at")}).execution_options(synchronize_session=False), params,
-        )
-    agents = [{"iid": r.interaction_id, "agent": r.agent_id} for r in records
-              if r.agent_id and r.kind in ("offered", "answered")]
-    if agents:
-        connection.execute(
-            update(table).where(table.c.id == bindparam("iid"), table.c.agent_id.is_(None))
-            .values(agent_id=bindparam("agent")), agents,
-        )
-    ended = [{"iid": r.interaction_id, "new_outcome": r.outcome} for r in records if r.kind == "ended" and r.outcome]
-    if ended:
-        connection.execute(
-            update(table).where(table.c.id == bindparam("iid"))
-            .values(outcome=bindparam("new_outcome", type_=table.c.outcome.type)), ended,
-        )
+            change.setdefault(column, r.at)
+        if r.agent_id and r.kind in ("offered", "answered"):
+            change.setdefault("agent_id", r.agent_id)
+        if r.kind == "ended" and r.outcome:
+            change["outcome"] = r.outcome
+    groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for interaction_id, change in changes.items():
+        if change:
+            groups.setdefault(tuple(sorted(change)), []).append({"b_id": interaction_id, **{
+                f"v_{column}": value for column, value in change.items()}})
+    for columns, params in groups.items():
+        connection.execute(_interaction_update(columns), params)
     for obj in list(session.identity_map.values()):
         if isinstance(obj, Interaction):
             session.expire(obj)

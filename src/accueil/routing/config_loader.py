@@ -6,7 +6,9 @@ Queues, queue skills, sites, teams, users and agent skills change rarely; every 
 
 from __future__ import annotations
 
+import math
 import threading
+import time
 from collections.abc import Mapping
 from typing import Any
 
@@ -53,8 +55,13 @@ def _minutes(text: str) -> int:
     return int(hours) * 60 + int(minutes)
 
 
+_local_changes = 0  # bumps made by this process: its caches look at the database at once
+
+
 def bump_config_version(session: Session) -> None:
     """Tell every process to recompile its routing rules (call in the transaction that changed them)."""
+    global _local_changes
+    _local_changes += 1
     done = session.execute(update(RoutingConfigVersion).where(RoutingConfigVersion.id == 1).values(
         version=RoutingConfigVersion.version + 1).execution_options(synchronize_session=False))
     if done.rowcount == 0:  # the row the migration creates was removed (a wiped database): start again
@@ -147,16 +154,29 @@ def _without_inactive_targets(rules: QueueRules, active: set[str]) -> QueueRules
 
 
 class RoutingConfigCache:
-    """The compiled rules for the configuration version this process last saw."""
+    """The compiled rules for the configuration version this process last saw.
 
-    def __init__(self) -> None:
+    The version is read from the database at most every ``check_seconds`` (another process's change is
+    seen that late), and at once after a change made by this process.
+    """
+
+    def __init__(self, check_seconds: float = 0.5) -> None:
         self._lock = threading.Lock()
         self._version: int | None = None
         self._config: RoutingConfig | None = None
+        self._checked_at = -math.inf
+        self._seen_local = -1
+        self.check_seconds = check_seconds
 
     def get(self, session: Session) -> RoutingConfig:
-        version = current_config_version(session)
+        moment = time.monotonic()
         with self._lock:
+            if (self._config is not None and self._seen_local == _local_changes
+                    and moment - self._checked_at < self.check_seconds):
+                return self._config
+            self._seen_local = _local_changes
+            self._checked_at = moment
+            version = current_config_version(session)
             if self._config is None or version != self._version:
                 self._config = build_routing_config(session)
                 self._version = version

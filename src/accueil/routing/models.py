@@ -125,6 +125,10 @@ class RoutingItem(Base):
     version: Mapped[int] = mapped_column(Integer, default=0)
 
 
+# Dispatch reads waiting items by priority then age: walking this index avoids sorting the whole queue.
+Index("ix_routing_items_waiting_order", RoutingItem.status, RoutingItem.priority.desc(), RoutingItem.arrived_at)
+
+
 class RoutingConfigVersion(Base):
     """Bumped by every change to queues, skills, sites or agents, so each process recompiles its rules."""
 

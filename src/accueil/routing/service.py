@@ -72,11 +72,23 @@ def _finish(routing: RoutingPass, decisions: list[Decision]) -> PassResult:
 
 def do_dispatch(session: Session, *, rules: RoutingConfigCache, now: datetime | None = None,
                 limit: int = DISPATCH_LIMIT) -> PassResult:
-    """Offer waiting work to free agents: fire due timers, then by priority, best agent first."""
+    """Offer waiting work to free agents: fire due timers, then by priority, best agent first.
+
+    Only agents with free capacity are locked (``SKIP LOCKED``: another process's pass or command keeps
+    its own), and only the head of the queues they can serve is read: a few items per free slot.
+    """
     routing = RoutingPass(session, rules.get(session), now or clock.now())
-    routing.load_agents(available_only=True, skip_locked=True)
-    routing.load_waiting(limit=limit)
-    return _finish(routing, routing.engine.rebalance(routing.t))
+    agents = routing.agents_to_dispatch()
+    if agents:
+        routing.load_agents(agents, skip_locked=True)
+        queues, slots = routing.waiting_window()
+        if queues and slots:  # nobody free: waiting items stay as they are (overflow replays at its due time)
+            routing.load_waiting(limit=min(limit, 4 * slots + 50), queue_ids=queues)
+    result = _finish(routing, routing.engine.rebalance(routing.t))
+    expiry = routing.next_offer_expiry()
+    if expiry is not None and (result.next_due is None or expiry < result.next_due):
+        result = PassResult(result.decisions, expiry)
+    return result
 
 
 # Agents ---------------------------------------------------------------------------------------------------

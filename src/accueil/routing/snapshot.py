@@ -13,11 +13,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.orm import Session
 
-from accueil.conversations.models import Outcome
+from accueil.conversations.models import Interaction, Outcome
 from accueil.conversations.service import EventRecord, do_record_interaction_events
 from accueil.core.events import Event
 from accueil.core.ids import new_id
@@ -38,6 +39,29 @@ from accueil.routing.models import AgentState, PresencePeriod, RoutingItem
 from accueil.routing.rules import RoutingConfig, SkillRequirement
 
 HELD = (ItemState.offered.value, ItemState.active.value, ItemState.wrapup.value)
+ITEMS = RoutingItem.__table__
+AGENTS = AgentState.__table__
+# Prebuilt statements: a pass may save many items; building an expression per item costs more than the SQL.
+_UPDATE_ITEM = update(ITEMS).where(ITEMS.c.interaction_id == bindparam("b_id"),
+                                   ITEMS.c.version == bindparam("b_version"))
+_DELETE_ITEM = delete(ITEMS).where(ITEMS.c.interaction_id == bindparam("b_id"),
+                                   ITEMS.c.version == bindparam("b_version"))
+_UPDATE_AGENT = update(AGENTS).where(AGENTS.c.user_id == bindparam("b_id"))
+_HELD_BY = select(ITEMS).where(ITEMS.c.agent_id.in_(bindparam("ids", expanding=True)), ITEMS.c.status.in_(HELD))
+_AVAILABLE = select(AGENTS.c.user_id).where(AGENTS.c.presence == Presence.available.value)
+_HELD_COUNTS = (
+    select(ITEMS.c.agent_id, ITEMS.c.media, func.count())
+    .where(ITEMS.c.agent_id.in_(bindparam("ids", expanding=True)), ITEMS.c.status.in_(HELD))
+    .group_by(ITEMS.c.agent_id, ITEMS.c.media)
+)
+_RUNG_OUT = select(ITEMS.c.agent_id).distinct().where(
+    ITEMS.c.status == ItemState.offered.value, ITEMS.c.offer_expires_at <= bindparam("now"))
+_NEXT_EXPIRY = select(func.min(ITEMS.c.offer_expires_at)).where(ITEMS.c.status == ItemState.offered.value)
+_ITEM_BY_ID = select(ITEMS).where(ITEMS.c.interaction_id == bindparam("b_id"))
+_CLOSE_PERIOD = update(PresencePeriod.__table__).where(
+    PresencePeriod.__table__.c.user_id == bindparam("b_id"), PresencePeriod.__table__.c.ended_at.is_(None))
+_SAVED_FIELDS = ("status", "agent_id", "queue_id", "stage", "queued_at", "level", "pinned_agent_id", "declined_by",
+                 "accepted_at", "offered_at", "offer_expires_at")
 
 
 def to_datetime(seconds: float | None) -> datetime | None:
@@ -46,6 +70,9 @@ def to_datetime(seconds: float | None) -> datetime | None:
 
 def _seconds(value: datetime | None) -> float | None:
     return None if value is None else value.timestamp()
+
+
+_GONE = object()
 
 
 def _same(stored: object, value: object) -> bool:
@@ -61,11 +88,12 @@ class RoutingPass:
         self.now = now
         self.t = now.timestamp()
         self.engine = RoutingEngine(config)
-        self.agent_rows: dict[str, AgentState] = {}
-        self.item_rows: dict[str, RoutingItem] = {}
+        self.agent_rows: dict[str, Any] = {}  # rows of agent_states, as read
+        self.item_rows: dict[str, Any] = {}  # rows of routing_items, as read
         self.events: list[EventRecord] = []
-        self._locks = session.get_bind().dialect.name == "postgresql"
-        self.fill_limit = 200
+        self.conn = session.connection()  # Core statements: the ORM layer would only add cost here
+        self._locks = self.conn.dialect.name == "postgresql"
+        self.fill_limit = 20  # an agent freeing a slot needs a few candidates; the dispatcher has the rest
 
     def _locked(self, statement, *, skip: bool = False):
         return statement.with_for_update(skip_locked=skip) if self._locks else statement
@@ -76,13 +104,13 @@ class RoutingPass:
         self, user_ids: Iterable[str] | None = None, *, available_only: bool = False, skip_locked: bool = False
     ) -> list[str]:
         """Lock and restore agents (with everything they hold); returns the ids loaded."""
-        statement = select(AgentState).order_by(AgentState.ready_since, AgentState.user_id)
+        statement = select(AGENTS).order_by(AGENTS.c.ready_since, AGENTS.c.user_id)
         if user_ids is not None:
-            statement = statement.where(AgentState.user_id.in_(list(user_ids)))
+            statement = statement.where(AGENTS.c.user_id.in_(list(user_ids)))
         if available_only:
-            statement = statement.where(AgentState.presence == Presence.available.value)
+            statement = statement.where(AGENTS.c.presence == Presence.available.value)
         rows = [
-            row for row in self.session.scalars(self._locked(statement, skip=skip_locked))
+            row for row in self.conn.execute(self._locked(statement, skip=skip_locked))
             if row.user_id in self.config.agents and row.user_id not in self.agent_rows
         ]  # fmt: skip
         for row in rows:
@@ -90,26 +118,61 @@ class RoutingPass:
             self.engine.restore_agent(row.user_id, Presence(row.presence), row.reason)
         ids = [row.user_id for row in rows]
         if ids:
-            held = select(RoutingItem).where(RoutingItem.agent_id.in_(ids), RoutingItem.status.in_(HELD))
-            for item in self.session.scalars(held):
+            for item in self.conn.execute(_HELD_BY, {"ids": ids}):
                 self._restore(item)
         return ids
 
+    def agents_to_dispatch(self) -> list[str]:
+        """Available agents with free capacity in some media, and agents whose offer has rung out
+        (read without locking; the pass then locks what it still finds)."""
+        rung_out = list(self.conn.execute(_RUNG_OUT, {"now": self.now}).scalars())
+        present = list(self.conn.execute(_AVAILABLE).scalars())
+        if not present:
+            return rung_out
+        held: dict[str, dict[str, int]] = {}
+        for agent_id, media, count in self.conn.execute(_HELD_COUNTS, {"ids": present}):
+            held.setdefault(agent_id, {})[media] = count
+        free = []
+        for agent_id in present:
+            profile = self.config.agents.get(agent_id)
+            if profile is not None and any(
+                count > held.get(agent_id, {}).get(media, 0) for media, count in profile.capacity.items()
+            ):
+                free.append(agent_id)
+        return sorted(set(free) | set(rung_out))
+
+    def next_offer_expiry(self) -> datetime | None:
+        return self.conn.execute(_NEXT_EXPIRY).scalar()
+
+    def waiting_window(self) -> tuple[list[str], int]:
+        """The queues the loaded free agents can serve now, and how many waiting items are worth reading."""
+        queues: set[str] = set()
+        slots = 0
+        for media, agents in self.engine.free.items():
+            for agent_id in agents:
+                agent = self.engine.agents[agent_id]
+                slots += agent.profile.capacity.get(media, 0) - agent.load.get(media, 0)
+                queues.update(self.config.agent_queues.get(agent_id, {}).get(media, ()))
+        return sorted(queues), slots
+
     def load_waiting(
         self, *, limit: int | None = None, queue_ids: Iterable[str] | None = None, item_ids: Iterable[str] = (),
-        skip_locked: bool = True,
+        media: Iterable[str] | None = None, skip_locked: bool = True,
     ) -> int:
-        statement = select(RoutingItem).where(RoutingItem.status == ItemState.waiting.value)
+        c = ITEMS.c
+        statement = select(ITEMS).where(c.status == ItemState.waiting.value)
+        if media is not None:
+            statement = statement.where(c.media.in_(list(media)))
         if queue_ids is not None:
-            statement = statement.where(RoutingItem.queue_id.in_(list(queue_ids)))
+            statement = statement.where(c.queue_id.in_(list(queue_ids)))
         item_ids = list(item_ids)
         if item_ids:
-            statement = statement.where(RoutingItem.interaction_id.in_(item_ids))
-        statement = statement.order_by(RoutingItem.priority.desc(), RoutingItem.arrived_at)
+            statement = statement.where(c.interaction_id.in_(item_ids))
+        statement = statement.order_by(c.priority.desc(), c.arrived_at)
         if limit is not None:
             statement = statement.limit(limit)
         loaded = 0
-        for row in self.session.scalars(self._locked(statement, skip=skip_locked)):
+        for row in self.conn.execute(self._locked(statement, skip=skip_locked)):
             if row.interaction_id not in self.item_rows:
                 loaded += self._restore(row)
         return loaded
@@ -123,10 +186,10 @@ class RoutingPass:
             self.load_waiting(limit=self.fill_limit, queue_ids=queues)
         queue_event(self.session, Event("routing.freed", {"agent_id": agent_id}, self.now))
 
-    def load_item(self, item_id: str) -> RoutingItem | None:
+    def load_item(self, item_id: str) -> Any | None:
         """Lock one item the right way round: its holder first, then the item. None if it is gone."""
         for _ in range(3):
-            row = self.session.get(RoutingItem, item_id, populate_existing=True)
+            row = self.conn.execute(_ITEM_BY_ID, {"b_id": item_id}).first()
             if row is None:
                 return None
             if row.status == ItemState.waiting.value:
@@ -135,10 +198,10 @@ class RoutingPass:
                 self.load_agents([row.agent_id])
             if item_id in self.item_rows:
                 return self.item_rows[item_id]
-            self.session.expire(row)  # it moved between our read and our lock: look again
+            # it moved between our read and our lock: look again
         raise StaleDecision(f"item {item_id} keeps changing")
 
-    def _restore(self, row: RoutingItem) -> int:
+    def _restore(self, row: Any) -> int:
         if row.queue_id not in self.config.queues:
             return 0  # its queue was deactivated: left as it is
         if row.status != ItemState.waiting.value and row.agent_id not in self.engine.agents:
@@ -174,14 +237,30 @@ class RoutingPass:
                 touched[decision.agent] = decision.at
             elif isinstance(decision, Requeued):
                 touched[decision.agent] = decision.at
+        updates, deletes = [], []
         for item_id, row in self.item_rows.items():
-            self._save_item(item_id, row, offers.get(item_id))
+            change = self._item_change(item_id, row, offers.get(item_id))
+            if change is _GONE:
+                deletes.append({"b_id": item_id, "b_version": row.version})
+            elif change is not None:
+                updates.append(change)
+        self._execute_guarded(_DELETE_ITEM, deletes)
+        self._execute_guarded(_UPDATE_ITEM, updates)
+        moved = [{"b_id": u["b_id"], "queue_id": u["queue_id"]} for u in updates
+                 if u["queue_id"] != self.item_rows[u["b_id"]].queue_id]
+        if moved:
+            table = Interaction.__table__
+            self.conn.execute(update(table).where(table.c.id == bindparam("b_id")), moved)
         for agent_id, row in self.agent_rows.items():
             self._save_agent(agent_id, row, touched.get(agent_id))
         if offers:
             self._check_capacity({o.agent for o in offers.values()})
         do_record_interaction_events(self.session, self.events)
         self.events = []
+
+    def _execute_guarded(self, statement: Any, params: list[dict]) -> None:
+        if params and self.conn.execute(statement, params).rowcount != len(params):
+            raise StaleDecision("an item changed under this decision")
 
     def _log(self, decision: Decision) -> None:
         at = to_datetime(decision.at)
@@ -203,38 +282,26 @@ class RoutingPass:
         elif isinstance(decision, AgentPaused):
             pass  # saved with the agent's presence
 
-    def _save_item(self, item_id: str, row: RoutingItem, offer: Offered | None) -> None:
+    def _item_change(self, item_id: str, row: Any, offer: Offered | None) -> dict | object | None:
+        """The new values of a changed item (with its guard), _GONE if it ended, None if unchanged."""
         state = self.engine.items.get(item_id)
-        guard = (RoutingItem.interaction_id == item_id) & (RoutingItem.version == row.version)
         if state is None:
-            done = self.session.execute(delete(RoutingItem).where(guard).execution_options(
-                synchronize_session=False))
-            if done.rowcount != 1:
-                raise StaleDecision(f"item {item_id} changed under this decision")
-            return
+            return _GONE
         values = {
             "status": state.state.value, "agent_id": state.agent, "queue_id": state.queue, "stage": state.stage,
             "queued_at": to_datetime(state.queued_at), "level": state.level, "pinned_agent_id": state.pinned,
             "declined_by": sorted(state.declined or ()), "accepted_at": to_datetime(state.accepted_at),
+            "offered_at": row.offered_at, "offer_expires_at": row.offer_expires_at,
         }  # fmt: skip
         if offer is not None:
             values["offered_at"] = to_datetime(offer.at)
             values["offer_expires_at"] = to_datetime(offer.expires_at)
         elif state.state is ItemState.waiting:
             values["offered_at"] = values["offer_expires_at"] = None
-        if all(_same(getattr(row, key), value) for key, value in values.items()):
-            return
-        done = self.session.execute(
-            update(RoutingItem).where(guard).values(version=row.version + 1, **values)
-            .execution_options(synchronize_session=False)
-        )  # fmt: skip
-        if done.rowcount != 1:
-            raise StaleDecision(f"item {item_id} changed under this decision")
-        if values["queue_id"] != row.queue_id:
-            from accueil.conversations.models import Interaction
-
-            self.session.execute(update(Interaction).where(Interaction.id == item_id).values(
-                queue_id=values["queue_id"]).execution_options(synchronize_session=False))
+        if all(_same(getattr(row, key), values[key]) for key in _SAVED_FIELDS):
+            return None
+        values.update(b_id=item_id, b_version=row.version, version=row.version + 1)
+        return values
 
     def _save_agent(self, agent_id: str, row: AgentState, touched: float | None) -> None:
         agent = self.engine.agents[agent_id]
@@ -251,19 +318,14 @@ class RoutingPass:
         if touched is not None:
             values["ready_since"] = to_datetime(touched)
         if values:
-            self.session.execute(update(AgentState).where(AgentState.user_id == agent_id).values(
-                version=AgentState.version + 1, **values).execution_options(synchronize_session=False))
+            self.conn.execute(_UPDATE_AGENT, {"b_id": agent_id, "version": row.version + 1, **values})
 
     def _close_period(self, agent_id: str) -> None:
-        self.session.execute(
-            update(PresencePeriod)
-            .where(PresencePeriod.user_id == agent_id, PresencePeriod.ended_at.is_(None))
-            .values(ended_at=self.now).execution_options(synchronize_session=False)
-        )
+        self.conn.execute(_CLOSE_PERIOD, {"b_id": agent_id, "ended_at": self.now})
 
     def _check_capacity(self, agent_ids: set[str]) -> None:
         """Count what each agent now holds in the database: more than their capacity means a stale pass."""
-        counts = self.session.execute(
+        counts = self.conn.execute(
             select(RoutingItem.agent_id, RoutingItem.media, func.count())
             .where(RoutingItem.agent_id.in_(agent_ids), RoutingItem.status.in_(HELD))
             .group_by(RoutingItem.agent_id, RoutingItem.media)

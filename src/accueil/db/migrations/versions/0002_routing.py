@@ -91,6 +91,8 @@ def upgrade() -> None:
     with op.batch_alter_table('routing_items', schema=None) as batch_op:
         batch_op.create_index('ix_routing_items_agent_status', ['agent_id', 'status'], unique=False)
         batch_op.create_index('ix_routing_items_status_queue', ['status', 'queue_id'], unique=False)
+        batch_op.create_index('ix_routing_items_waiting_order', ['status', sa.text('priority DESC'), 'arrived_at'],
+                              unique=False)
 
     with op.batch_alter_table('queues', schema=None) as batch_op:
         batch_op.add_column(sa.Column('selection', sa.String(length=20), nullable=False, server_default='best_skill'))
@@ -126,6 +128,7 @@ def downgrade() -> None:
         batch_op.drop_column('selection')
 
     with op.batch_alter_table('routing_items', schema=None) as batch_op:
+        batch_op.drop_index('ix_routing_items_waiting_order')
         batch_op.drop_index('ix_routing_items_status_queue')
         batch_op.drop_index('ix_routing_items_agent_status')
 
