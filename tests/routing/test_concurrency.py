@@ -13,8 +13,8 @@ from sqlalchemy.exc import OperationalError
 
 from accueil.agents.models import Role
 from accueil.agents.service import do_create_user
-from accueil.conversations.models import InteractionEvent
 from accueil.conversations.inbound import begin_batch, do_receive_inbound, flush_batch
+from accueil.conversations.models import InteractionEvent
 from accueil.core.errors import Conflict, NotFound
 from accueil.db.session import make_engine, make_session_factory
 from accueil.routing import service
