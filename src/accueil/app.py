@@ -98,10 +98,12 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     from accueil.agents.api import router as agents_router
     from accueil.conversations.api import router as conversations_router
     from accueil.customers.api import router as customers_router
+    from accueil.routing.api import router as routing_router
 
     app.include_router(conversations_router)
     app.include_router(customers_router)
     app.include_router(agents_router)
+    app.include_router(routing_router)
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:

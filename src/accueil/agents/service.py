@@ -20,8 +20,9 @@ from accueil.routing.config_loader import bump_config_version
 ROLE_SCOPES: dict[Role, frozenset[str]] = {
     Role.admin: frozenset(SCOPES),
     Role.supervisor: frozenset(SCOPES) - {"admin"},
-    Role.agent: frozenset({"contacts:write", "cases:read", "cases:write", "customers:read", "customers:write"}),
-    Role.partner_agent: frozenset({"cases:read", "cases:write", "customers:read"}),
+    Role.agent: frozenset({"contacts:write", "cases:read", "cases:write", "customers:read", "customers:write",
+                           "routing:work"}),
+    Role.partner_agent: frozenset({"cases:read", "cases:write", "customers:read", "routing:work"}),
 }
 
 

@@ -19,6 +19,8 @@ SCOPES = {
     "cases:write": "reply, add notes, change status",
     "customers:read": "read customers and timelines",
     "customers:write": "create customers, add identities, merge",
+    "routing:work": "set one's own presence; take, accept, decline, end, transfer and escalate one's work",
+    "routing:supervise": "see queues live, set other agents' presence, move anyone's work",
     "admin": "manage users, tokens and reference data",
 }
 

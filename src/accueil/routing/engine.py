@@ -274,8 +274,9 @@ class RoutingEngine:
         found = self._find_item(agent, include_pull=True)
         if found is None:
             return None
-        decision = self._assign(self.items[found], agent, now, pulled=True)
-        return decision
+        item = self.items[found]
+        self._unqueue(item)
+        return self._assign(item, agent, now, pulled=True)
 
     def advance(self, now: float) -> list[Decision]:
         """Fire every timer due by ``now`` (overflow stages, ring timeouts) in time order."""
