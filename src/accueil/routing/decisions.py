@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import NamedTuple
 
 from accueil.routing.rules import ClosedBehaviour, SkillRequirement
 
@@ -57,11 +58,10 @@ class WorkItem:
     sla_due: float | None = None
 
 
-# Decisions -------------------------------------------------------------------------------------------
+# Decisions (named tuples: immutable, and cheap to build on the engine's hot path) -------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class Offered:
+class Offered(NamedTuple):
     item: str
     agent: str
     queue: str
@@ -69,8 +69,7 @@ class Offered:
     expires_at: float | None  # None: pushed or pulled work, nothing to accept
 
 
-@dataclass(frozen=True, slots=True)
-class Requeued:
+class Requeued(NamedTuple):
     item: str
     agent: str
     queue: str
@@ -78,15 +77,13 @@ class Requeued:
     at: float
 
 
-@dataclass(frozen=True, slots=True)
-class AgentPaused:
+class AgentPaused(NamedTuple):
     agent: str
     reason: str
     at: float
 
 
-@dataclass(frozen=True, slots=True)
-class Overflowed:
+class Overflowed(NamedTuple):
     item: str
     from_queue: str
     to_queue: str
@@ -94,24 +91,21 @@ class Overflowed:
     at: float
 
 
-@dataclass(frozen=True, slots=True)
-class CallbackOffered:
+class CallbackOffered(NamedTuple):
     item: str
     queue: str
     predicted_wait: float
     at: float
 
 
-@dataclass(frozen=True, slots=True)
-class Refused:
+class Refused(NamedTuple):
     item: str
     queue: str
     behaviour: ClosedBehaviour  # reject or callback: the queue is closed
     at: float
 
 
-@dataclass(frozen=True, slots=True)
-class Escalated:
+class Escalated(NamedTuple):
     item: str
     from_queue: str
     to_queue: str

@@ -105,8 +105,11 @@ class RoutingEngine:
         self.stage_counts: dict[str, list[int]] = {q: [0] * len(c.eligible) for q, c in config.queues.items()}
         # media -> queues with push items waiting; media -> agents who may take one more, oldest first
         self.busy_queues: dict[str, dict[str, None]] = {}
-        self.free: dict[str, dict[str, None]] = {}
-        self.pinned: dict[str, dict[str, None]] = {}  # agent -> items transferred to them, waiting
+        self.free: dict[str, dict[str, None]] = {
+            media: {} for profile in config.agents.values() for media in profile.capacity
+        }
+        self.pinned: dict[str, dict[str, None]] = {}
+        self._blocks = {media: tuple(blocked) for media, blocked in config.blocks.items()}  # agent -> items transferred to them, waiting
         self.handle_time: dict[str, float] = {
             q: c.rules.default_handle_seconds for q, c in config.queues.items()
         }
@@ -525,27 +528,30 @@ class RoutingEngine:
         if item.pinned is not None:
             return item.pinned if item.pinned in free else None
         queue = self.config.queues[item.queue]
-        eligible = queue.eligible[item.stage]
+        stage = item.stage
+        eligible = queue.eligible[stage]
         longest_idle = queue.rules.selection is AgentSelection.longest_idle
         agents = self.agents
+        # Items that need nothing beyond the queue's rules (the usual case) skip the per-agent checks.
+        plain = not item.skills and not item.declined and item.level <= queue.rules.level
         if len(free) <= len(eligible):
-            best, best_score, target = None, -1, queue.best_score[item.stage]
+            best, best_score, target = None, -1, queue.best_score[stage]
             for agent_id in free:  # oldest ready first
-                score = self._eligible(agents[agent_id], item)
-                if score is None:
+                score = eligible.get(agent_id)
+                if score is None or (not plain and self._eligible(agents[agent_id], item) is None):
                     continue
                 if longest_idle or score >= target:
                     return agent_id
                 if score > best_score:
                     best, best_score = agent_id, score
             return best
-        tiers = [(0, eligible)] if longest_idle else queue.tiers[item.stage]
+        tiers = [(0, eligible)] if longest_idle else queue.tiers[stage]
         for _, members in tiers:
             best, best_rank = None, math.inf
             for agent_id in members:
                 if agent_id in free:
                     agent = agents[agent_id]
-                    if agent.rank < best_rank and self._eligible(agent, item) is not None:
+                    if agent.rank < best_rank and (plain or self._eligible(agent, item) is not None):
                         best, best_rank = agent_id, agent.rank
             if best is not None:
                 return best
@@ -553,28 +559,34 @@ class RoutingEngine:
 
     def _find_item(self, agent: _Agent, include_pull: bool = False) -> str | None:
         best: tuple | None = None
-        for item_id in self.pinned.get(agent.id, ()):
-            item = self.items[item_id]
-            if self._is_free(agent, item.media) and (best is None or item.key < best):
-                best = item.key
+        pinned = self.pinned.get(agent.id)
+        if pinned:
+            for item_id in pinned:
+                item = self.items[item_id]
+                if self._is_free(agent, item.media) and (best is None or item.key < best):
+                    best = item.key
+        if agent.presence is not Presence.available:
+            return None if best is None else best[-1]
+        load, blocked, capacity = agent.load, agent.blocked, agent.profile.capacity
+        waiting, items, stage_counts = self.waiting, self.items, self.stage_counts
         for media, stages in self.config.agent_queues[agent.id].items():
-            if not self._is_free(agent, media):
+            busy = self.busy_queues.get(media)
+            if (not busy and not include_pull) or blocked.get(media) or load.get(media, 0) >= capacity[media]:
                 continue
-            busy = self.busy_queues.get(media, {})
             if include_pull:
                 candidates = stages.items()
             elif len(busy) < len(stages):
-                candidates = ((q, stages[q]) for q in busy if q in stages)
+                candidates = [(q, stages[q]) for q in busy if q in stages]
             else:
-                candidates = ((q, s) for q, s in stages.items() if q in busy)
+                candidates = [(q, s) for q, s in stages.items() if q in busy]
             for queue_id, min_stage in candidates:
-                keys = self.waiting[queue_id]
-                if not keys or (min_stage and not any(self.stage_counts[queue_id][min_stage:])):
+                keys = waiting[queue_id]
+                if not keys or (min_stage and not any(stage_counts[queue_id][min_stage:])):
                     continue
                 for key in keys:
                     if best is not None and key >= best:
                         break
-                    if self._eligible(agent, self.items[key[-1]]) is not None:
+                    if self._eligible(agent, items[key[-1]]) is not None:
                         best = key
                         break
         return None if best is None else best[-1]
@@ -594,8 +606,7 @@ class RoutingEngine:
         item.state = ItemState.offered if ring else ItemState.active
         item.accepted_at = None if ring else now
         self._hold(item, agent)
-        self._touch(agent)
-        self._refresh(agent)
+        self._requeue_agent(agent)
         self.decisions += 1
         expires = now + rules.ring_timeout_seconds if ring else None
         if expires is not None:
@@ -607,8 +618,9 @@ class RoutingEngine:
         item.timer += 1
         agent.items.add(item.id)
         agent.load[item.media] = agent.load.get(item.media, 0) + 1
-        for media in self.config.blocks.get(item.media, ()):
-            agent.blocked[media] = agent.blocked.get(media, 0) + 1
+        blocked = agent.blocked
+        for media in self._blocks.get(item.media, ()):
+            blocked[media] = blocked.get(media, 0) + 1
 
     def _finish(self, item: _Item, now: float, out: list[Decision]) -> None:
         self._learn_handle_time(item, now)
@@ -620,12 +632,12 @@ class RoutingEngine:
         agent = self.agents[item.agent]
         agent.items.discard(item.id)
         agent.load[item.media] -= 1
-        for media in self.config.blocks.get(item.media, ()):
-            agent.blocked[media] -= 1
+        blocked = agent.blocked
+        for media in self._blocks.get(item.media, ()):
+            blocked[media] -= 1
         item.agent = None
         item.timer += 1
-        self._touch(agent)
-        self._refresh(agent)
+        self._requeue_agent(agent)
         return agent
 
     def _requeue(self, item: _Item, reason: str, now: float, out: list[Decision]) -> None:
@@ -650,14 +662,32 @@ class RoutingEngine:
         """The agent just got or finished work, or came back: they go to the back of the idle line."""
         self._seq += 1
         agent.rank = self._seq
-        for free in self.free.values():
-            free.pop(agent.id, None)
+        agent_id = agent.id
+        for media in agent.profile.capacity:
+            self.free[media].pop(agent_id, None)
+
+    def _requeue_agent(self, agent: _Agent) -> None:
+        """``_touch`` then ``_refresh`` in one pass (the hot path: every assignment and release)."""
+        self._seq += 1
+        agent.rank = self._seq
+        agent_id = agent.id
+        available = agent.presence is Presence.available
+        load, blocked, free_lines = agent.load, agent.blocked, self.free
+        for media, capacity in agent.profile.capacity.items():
+            free = free_lines[media]
+            free.pop(agent_id, None)
+            if available and load.get(media, 0) < capacity and not blocked.get(media, 0):
+                free[agent_id] = None
 
     def _refresh(self, agent: _Agent) -> None:
-        for media in agent.profile.capacity:
-            free = self.free.setdefault(media, {})
-            if self._is_free(agent, media):
-                if agent.id not in free:
-                    free[agent.id] = None
+        """Put the agent in (or take them out of) the free line of each of their media."""
+        agent_id = agent.id
+        available = agent.presence is Presence.available
+        load, blocked, free_lines = agent.load, agent.blocked, self.free
+        for media, capacity in agent.profile.capacity.items():
+            free = free_lines[media]
+            if available and load.get(media, 0) < capacity and not blocked.get(media, 0):
+                if agent_id not in free:
+                    free[agent_id] = None
             else:
-                free.pop(agent.id, None)
+                free.pop(agent_id, None)
