@@ -14,6 +14,7 @@ from accueil.config import Settings, get_settings
 from accueil.conversations.models import Case, ChannelKind, Interaction, Outcome
 from accueil.db import migrate
 from accueil.demo.generator import DemoSpec, build_demo
+from accueil.routing.models import Queue, RoutingItem
 
 
 @pytest.fixture
@@ -69,5 +70,11 @@ def test_demo_builds_a_believable_company(runtime, database_url, tmp_path):
         assert session.scalar(select(func.count()).select_from(Case).where(Case.level == 2)) > 0
         latest = session.scalar(select(func.max(Interaction.arrived_at)))
         assert latest < now
+        # Routing holds exactly the live work: interactions not ended yet, none of the finished history.
+        live = set(session.scalars(select(RoutingItem.interaction_id)))
+        unended = set(session.scalars(select(Interaction.id).where(Interaction.ended_at.is_(None),
+                                                                    Interaction.queue_id.is_not(None))))
+        assert live == unended and live
+        assert session.scalar(select(Queue.overflow).where(Queue.code == "tel_n1"))
     again = build_demo(settings, DemoSpec(days=7, customers=40, seed=3), now=now)
     assert not again.created and again.cases == summary.cases

@@ -283,3 +283,22 @@ def test_bad_queue_rules_are_refused_and_change_nothing(runtime, centre, changes
         queue = access_queue(session, "tel_n1")
         assert (queue.overflow, queue.sites, queue.selection, queue.delivery) == ([], None, "best_skill", "push")
         assert queue_skills(session, queue.id) == {"voice": 2}
+
+
+def test_work_ended_outside_routing_leaves_the_queue_and_frees_the_agent(runtime, centre):
+    from accueil.conversations.service import do_record_interaction_event, do_resolve_case
+
+    chloe = centre.users["chloe"]
+    first = call(runtime, at(0))
+    abandoned = call(runtime, at(1), email="eve@example.fr")
+    run(runtime, service.do_set_presence, user_id=chloe, presence=Presence.available, now=at(2))
+    run(runtime, service.do_accept, item_id=first, user_id=chloe, now=at(3))
+    with runtime.factory() as session, session.begin():  # a CTI hang-up before anyone answered
+        do_record_interaction_event(session, interaction_id=abandoned, kind="ended", at=at(20))
+    assert item_row(runtime, abandoned) is None
+    with runtime.factory() as session, session.begin():
+        do_resolve_case(session, case_id=session.get(Interaction, first).case_id, resolution_code="info",
+                        actor_id=chloe, now=at(60))
+    assert item_row(runtime, first) is None
+    third = call(runtime, at(61), email="zoe@example.fr")
+    assert [o.item for o in run(runtime, service.do_dispatch, now=at(62)).offers] == [third]

@@ -243,6 +243,9 @@ def _change_status(session: Session, case: Case, target: CaseStatus, *, now: dat
         ):
             _record_event(session, interaction, "ended", now, agent_id=actor_id, data={"reason": "case_resolved"})
             interaction.outcome = interaction.outcome or Outcome.handled
+            from accueil.routing.service import do_forget_item
+
+            do_forget_item(session, interaction_id=interaction.id, now=now)
     if target is CaseStatus.closed:
         case.closed_at = now
         case.resolved_at = case.resolved_at or now
@@ -300,6 +303,9 @@ def do_record_interaction_event(
         interaction.outcome = outcome or interaction.outcome or (
             Outcome.handled if interaction.answered_at else Outcome.abandoned
         )
+        from accueil.routing.service import do_forget_item
+
+        do_forget_item(session, interaction_id=interaction.id, now=at)
     session.flush()
     queue_event(session, Event(f"interaction.{kind}", {"interaction_id": interaction.id,
                                                         "case_id": interaction.case_id}, at))

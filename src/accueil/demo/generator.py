@@ -43,6 +43,7 @@ from accueil.customers.service import IdentityRef
 from accueil.db import migrate
 from accueil.db.session import make_engine, make_session_factory
 from accueil.demo import reference as ref
+from accueil.routing.admin import do_save_queue
 from accueil.routing.models import Queue, TargetKind
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -175,6 +176,8 @@ class _Builder:
             skills[code] = Skill(code=code, kind=SkillKind.motif, label_fr=fr, label_en=en)
         session.add_all(skills.values())
         session.flush()
+        for code, rules in ref.QUEUE_ROUTING.items():
+            do_save_queue(session, code=code, **rules)
         for username, name, role, site, team, language, user_skills in ref.PEOPLE:
             user = do_create_user(session, username=username, display_name=name, role=Role(role),
                                   password=ref.DEMO_PASSWORD, email=f"{username}@maison-lumiere.example",

@@ -60,6 +60,25 @@ QUEUES = [
     ("agence", "Accueil agence", "Agency desk", "visit", 1, "service_level", 80, 600),
 ]
 
+# Routing rules per queue (see docs/routing.md): the partner in Nantes answers level 1 first; Lille's
+# experts take over after a wait; written work is ordered by SLA; level-2 e-mail and letters are pulled.
+QUEUE_ROUTING = {
+    "tel_n1": {"skills": {"voice": 3}, "sites": ["nantes-partenaire"], "callback_offer_after_seconds": 180,
+               "overflow": [{"after_seconds": 30, "min_skill_level": 1},
+                            {"after_seconds": 90, "add_sites": ["lille"]}]},
+    "tel_n2": {"skills": {"voice": 1}, "sites": ["lille"], "default_handle_seconds": 420},
+    "rappel": {"skills": {"voice": 1}, "sites": ["nantes-partenaire"],
+               "overflow": [{"after_seconds": 300, "add_sites": ["lille"]}]},
+    "chat_n1": {"skills": {"chat": 3}, "default_handle_seconds": 540,
+                "overflow": [{"after_seconds": 60, "min_skill_level": 1}]},
+    "email_n1": {"skills": {"email": 1}, "order_by": "sla", "default_handle_seconds": 420,
+                 "overflow": [{"after_seconds": 4 * 3600, "add_sites": ["lille"]}], "sites": ["nantes-partenaire"]},
+    "email_n2": {"skills": {"email": 1}, "sites": ["lille"], "order_by": "sla", "delivery": "pull"},
+    "messagerie": {"skills": {"sms": 1}, "overflow": [{"after_seconds": 900, "any_skill": True}]},
+    "courrier": {"skills": {"letter": 1}, "order_by": "sla", "delivery": "pull"},
+    "agence": {"skills": {"visit": 1}, "sites": ["paris-opera"], "default_handle_seconds": 900},
+}
+
 # Share of contacts per channel, and which queue takes it at level 1 / level 2.
 CHANNEL_MIX = [
     ("voice", 0.42, "tel_n1", "tel_n2"),

@@ -20,6 +20,8 @@ from accueil.agents.models import User
 from accueil.conversations.models import Interaction, Outcome
 from accueil.core import clock
 from accueil.core.errors import AccueilError, Conflict, NotFound, ValidationFailed
+from accueil.core.events import Event
+from accueil.db.session import queue_event
 from accueil.routing.config_loader import ROUTABLE_ROLES, RoutingConfigCache
 from accueil.routing.decisions import (
     Decision,
@@ -305,6 +307,20 @@ def do_enqueue(session: Session, *, interaction_id: str, queue_id: str, priority
     interaction.queued_at = interaction.queued_at or now
     session.flush()
     return row
+
+
+def do_forget_item(session: Session, *, interaction_id: str, now: datetime | None = None) -> bool:
+    """The interaction ended outside routing (a CTI hang-up, a closed case): its work leaves the queue or
+    frees its agent. A pass that had it loaded is refused by its version guard and retried."""
+    row = session.get(RoutingItem, interaction_id)
+    if row is None:
+        return False
+    agent_id = row.agent_id
+    session.delete(row)
+    session.flush()
+    if agent_id is not None:
+        queue_event(session, Event("routing.freed", {"agent_id": agent_id}, now or clock.now()))
+    return True
 
 
 def waiting_count(session: Session) -> int:
