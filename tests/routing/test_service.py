@@ -302,3 +302,25 @@ def test_work_ended_outside_routing_leaves_the_queue_and_frees_the_agent(runtime
     assert item_row(runtime, first) is None
     third = call(runtime, at(61), email="zoe@example.fr")
     assert [o.item for o in run(runtime, service.do_dispatch, now=at(62)).offers] == [third]
+
+
+def test_closed_queue_overflows_rejects_or_waits_at_arrival(runtime, centre):
+    from accueil.routing.admin import access_queue
+
+    sunday_night = datetime(2026, 11, 22, 22, 0, tzinfo=UTC)  # 23:00 in Paris, a Sunday
+    week = {day: [["08:00", "20:00"]] for day in ("mon", "tue", "wed", "thu", "fri")}
+    with runtime.factory() as session, session.begin():
+        do_save_queue(session, code="tel_n1", opening_hours=week, closed_behaviour="overflow", closed_queue="tel_n2")
+    moved = call(runtime, sunday_night)
+    with runtime.factory() as session:
+        assert item_row(runtime, moved).queue_id == access_queue(session, "tel_n2").id
+    with runtime.factory() as session, session.begin():
+        do_save_queue(session, code="tel_n1", closed_behaviour="callback")
+    with runtime.factory() as session, session.begin():
+        result = do_receive_inbound(session, contact=contact(ChannelKind.voice, email="eve@example.fr",
+                                                             queue_code="tel_n1", body_text="(appel)"),
+                                    config=runtime.conversation_config, now=sunday_night)
+    assert result.queue_closed == "callback" and item_row(runtime, result.interaction_id) is None
+    assert "closed" in events_of(runtime, result.interaction_id)
+    monday_morning = call(runtime, datetime(2026, 11, 23, 9, 0, tzinfo=UTC), email="zoe@example.fr")
+    assert item_row(runtime, monday_morning).status == "waiting"

@@ -128,11 +128,15 @@ class ReceiveResult:
     case_created: bool
     duplicate: bool
     repeat_contact: bool
+    queue_closed: str | None = None  # the queue was closed: "reject" or "callback" (not queued)
 
 
 # Pre-built statements: compiled once, then only parameters change.
 _MOTIF = select(Motif.id, Motif.code, Motif.sla_hours).where(Motif.code == bindparam("code"), Motif.active.is_(True))
-_QUEUE = select(Queue.id, Queue.level, Queue.channel, Queue.target_seconds).where(Queue.code == bindparam("code"), Queue.active.is_(True))
+_QUEUE_COLUMNS = (Queue.id, Queue.level, Queue.channel, Queue.target_seconds, Queue.opening_hours, Queue.timezone,
+                  Queue.closed_behaviour, Queue.closed_queue_id)
+_QUEUE = select(*_QUEUE_COLUMNS).where(Queue.code == bindparam("code"), Queue.active.is_(True))
+_QUEUE_BY_ID = select(*_QUEUE_COLUMNS).where(Queue.id == bindparam("id"), Queue.active.is_(True))
 _CASE_BY_REFERENCE = select(Case.id, Case.reference, Case.status, Case.customer_id, Case.motif_id).where(
     Case.reference == bindparam("reference")
 )
@@ -289,14 +293,22 @@ def _receive(session: Session, batch: InboundBatch, contact: InboundContact, con
 
     if interaction_id is None:
         interaction_id = id_at(arrived.timestamp())
+        closed = _closed_behaviour(session, queue, arrived) if queue is not None else None
+        if closed == "overflow":
+            queue = session.connection().execute(_QUEUE_BY_ID, {"id": queue.closed_queue_id}).first() or queue
+        queued = queue is not None and closed not in ("reject", "callback")
         batch.add(INSERT_INTERACTION, {
             "id": interaction_id, "case_id": case.id, "customer_id": customer_id, "channel": contact.channel,
             "direction": Direction.inbound, "queue_id": queue.id if queue else None, "agent_id": None,
-            "arrived_at": arrived, "queued_at": now if queue else None, "is_repeat_contact": result.repeat_contact,
+            "arrived_at": arrived, "queued_at": now if queued else None, "is_repeat_contact": result.repeat_contact,
         })
         events = [{"id": new_id(), "interaction_id": interaction_id, "kind": "arrived", "at": arrived,
                    "agent_id": None, "data": {"channel": contact.channel.value}}]
-        if queue is not None:
+        if queue is not None and not queued:
+            result.queue_closed = closed
+            events.append({"id": new_id(), "interaction_id": interaction_id, "kind": "closed", "at": now,
+                           "agent_id": None, "data": {"queue_id": queue.id, "behaviour": closed}})
+        elif queued:
             events.append({"id": new_id(), "interaction_id": interaction_id, "kind": "queued", "at": now,
                            "agent_id": None, "data": {"queue_id": queue.id}})
             batch.add(INSERT_ROUTING_ITEM, routing_item_row(
@@ -329,6 +341,22 @@ def _receive(session: Session, batch: InboundBatch, contact: InboundContact, con
         "motif": motif.code if motif else None, "case_created": result.case_created,
     }, now))
     return result
+
+
+def _closed_behaviour(session: Session, queue: Any, at: datetime) -> str | None:
+    """What the queue does with a contact arriving while it is closed; None when it is open."""
+    if not queue.opening_hours:
+        return None
+    cache = session.info.setdefault(TRANSACTION_CACHE, {})
+    key = ("hours", queue.id)
+    if key not in cache:
+        from accueil.routing.config_loader import parse_opening_hours
+
+        cache[key] = parse_opening_hours(queue.opening_hours, queue.timezone)
+    hours = cache[key]
+    if hours is None or hours.is_open(at.timestamp()) or queue.closed_behaviour == "wait":
+        return None
+    return queue.closed_behaviour
 
 
 def _language_requirement(session: Session, language: str | None) -> list[list]:

@@ -50,6 +50,7 @@ class InboundOut(BaseModel):
     case_created: bool
     duplicate: bool
     repeat_contact: bool
+    queue_closed: str | None = Field(default=None, description="The queue was closed: reject or callback")
 
 
 class MotifOut(BaseModel):

@@ -68,7 +68,7 @@ EVENT_TIMESTAMPS = {
 }
 EVENT_KINDS = frozenset(EVENT_TIMESTAMPS) | {
     "held", "unheld", "transferred", "declined", "abandoned", "escalated", "note", "recording",
-    "requeued", "overflowed",
+    "requeued", "overflowed", "closed",
 }
 
 

@@ -134,6 +134,8 @@ def do_save_queue(session: Session, *, code: str, channel: str | None = None, no
         _set_queue_skills(session, queue, fields.pop("skills"))
     for name, value in fields.items():
         _set_field(session, queue, name, value)
+    if queue.closed_behaviour == ClosedBehaviour.overflow.value and queue.closed_queue_id in (None, queue.id):
+        raise _invalid("closed_behaviour 'overflow' needs another queue as closed_queue")
     if queue.delivery == Delivery.pull.value and media_of(queue.channel) in SYNCHRONOUS_MEDIA:
         raise _invalid("pull delivery is for asynchronous channels; calls and chats are pushed")
     queue.updated_at = now or clock.now()
@@ -186,9 +188,6 @@ def _set_field(session: Session, queue: Queue, name: str, value: Any) -> None:
         queue.overflow = _check_overflow(session, queue, list(value or []))
     elif name == "opening_hours":
         queue.opening_hours = _check_hours(dict(value or {}))
-    if queue.closed_behaviour == ClosedBehaviour.overflow.value and queue.closed_queue_id is None \
-            and name in ("closed_behaviour", "closed_queue"):
-        raise _invalid("closed_behaviour 'overflow' needs a closed_queue")
 
 
 def _set_queue_skills(session: Session, queue: Queue, skills: dict[str, int]) -> None:
