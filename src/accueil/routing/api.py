@@ -188,7 +188,8 @@ async def escalate_item(interaction_id: str, payload: EscalateIn, request: Reque
                         caller: Principal = Depends(needs("routing:work"))) -> JSONResponse:
     def action(s, rt, i, acting_as, c):
         _holder_check(s, i, acting_as)
-        queue_id = admin.access_queue(s, payload.queue).id
+        queue_id = (admin.access_queue(s, payload.queue).id if payload.queue
+                    else service.escalation_queue(s, item_id=i))
         return service.do_escalate(s, rules=rt.routing_rules, item_id=i, to_queue_id=queue_id, actor_id=c.user_id,
                                    reason=payload.reason)
 

@@ -64,7 +64,8 @@ class TransferIn(BaseModel):
 class EscalateIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    queue: str = Field(description="A queue of a higher level (code or id)")
+    queue: str | None = Field(default=None, description="A queue of a higher level (code or id); omitted: "
+                              "the next level up on the same channel, same motif first")
     reason: str | None = Field(default=None, max_length=500)
 
 

@@ -253,6 +253,20 @@ def do_escalate(session: Session, *, rules: RoutingConfigCache, item_id: str, to
     return result
 
 
+def escalation_queue(session: Session, *, item_id: str) -> str:
+    """The queue an item goes up to when no queue is named: same channel, next level up, same motif first."""
+    row = session.get(RoutingItem, item_id)
+    if row is None:
+        raise NotFound("not_found", kind="routing_item", id=item_id)
+    current = session.get(Queue, row.queue_id)
+    candidates = session.scalars(select(Queue).where(
+        Queue.active.is_(True), Queue.level > row.level, Queue.channel == current.channel)).all()
+    if not candidates:
+        raise ValidationFailed("routing_refused", reason=f"no {current.channel} queue above level {row.level}")
+    best = min(candidates, key=lambda q: (q.level, q.motif_id != current.motif_id, q.code))
+    return best.id
+
+
 def do_next_item(session: Session, *, rules: RoutingConfigCache, user_id: str,
                  now: datetime | None = None) -> Offered | None:
     """The agent pulls their next item (including pull queues); None when nothing they may take waits."""
