@@ -114,12 +114,15 @@ class RoutingEngine:
             q: c.rules.default_handle_seconds for q, c in config.queues.items()
         }
         self._timers: list[tuple[float, int, int, str, int]] = []
+        # The latest moment the engine was told about: a timer found overdue fires then, never in the past.
+        self.clock = -math.inf
         self._seq = 0
         self.decisions = 0  # assignments made, for benchmarks
 
     # Inputs --------------------------------------------------------------------------------------------
 
     def item_arrived(self, item: WorkItem, now: float) -> list[Decision]:
+        self._tick(now)
         queue = self._queue(item.queue)
         if item.id in self.items:
             return []  # a second delivery of the same item changes nothing
@@ -147,21 +150,29 @@ class RoutingEngine:
     def set_presence(
         self, agent_id: str, presence: Presence, now: float, reason: str | None = None
     ) -> list[Decision]:
-        agent = self._agent(agent_id)
+        self._tick(now)
         out: list[Decision] = []
+        self._set_presence(self._agent(agent_id), Presence(presence), now, reason, out)
+        return out
+
+    def _set_presence(
+        self, agent: _Agent, presence: Presence, now: float, reason: str | None, out: list[Decision],
+        also_route: tuple[_Item, ...] = (),
+    ) -> None:
         previous = agent.presence
-        agent.presence = Presence(presence)
+        agent.presence = presence
         agent.reason = reason if presence is Presence.paused else None
         if presence is Presence.available:
             if previous is not Presence.available:
                 self._touch(agent)
             self._refresh(agent)
             self._fill(agent, now, out)
-            return out
+            return
         withdraw = [i for i in agent.items if self.items[i].state is ItemState.offered]
         if presence is Presence.offline:
             withdraw = list(agent.items)
         cause = "agent_paused" if presence is Presence.paused else "agent_offline"
+        requeued = list(also_route)
         for item_id in sorted(withdraw):
             item = self.items[item_id]
             if item.state is ItemState.wrapup:
@@ -169,14 +180,15 @@ class RoutingEngine:
                 del self.items[item_id]
             else:
                 self._requeue(item, cause, now, out)
+                requeued.append(item)
         self._refresh(agent)
-        for item_id in sorted(withdraw):
-            item = self.items.get(item_id)
-            if item is not None and item.state is ItemState.waiting:
+        # Everything withdrawn goes back by priority and age, as if it had waited in the queue.
+        for item in sorted(requeued, key=self._ensure_key):
+            if item.state is ItemState.waiting and item.id in self.items:
                 self._route_item(item, now, out)
-        return out
 
     def accept(self, item_id: str, agent_id: str, now: float) -> None:
+        self._tick(now)
         item = self._item(item_id)
         if item.state is not ItemState.offered or item.agent != agent_id:
             raise StaleDecision(f"item {item_id} is not offered to {agent_id}")
@@ -185,6 +197,7 @@ class RoutingEngine:
         item.timer += 1
 
     def decline(self, item_id: str, agent_id: str, now: float) -> list[Decision]:
+        self._tick(now)
         item = self._item(item_id)
         if item.state is not ItemState.offered or item.agent != agent_id:
             raise StaleDecision(f"item {item_id} is not offered to {agent_id}")
@@ -192,6 +205,8 @@ class RoutingEngine:
         if item.declined is None:
             item.declined = set()
         item.declined.add(agent_id)
+        if item.pinned == agent_id:
+            item.pinned = None  # transferred to them and refused: back to its queue for anyone
         self._requeue(item, "declined", now, out)
         self._route_item(item, now, out)
         self._fill(self.agents[agent_id], now, out)
@@ -199,6 +214,7 @@ class RoutingEngine:
 
     def end(self, item_id: str, now: float, *, wrapup: bool = False) -> list[Decision]:
         """The contact ended: abandoned while waiting or ringing, or handled (then maybe wrap-up)."""
+        self._tick(now)
         item = self._item(item_id)
         out: list[Decision] = []
         if item.state is ItemState.waiting:
@@ -214,6 +230,7 @@ class RoutingEngine:
         return out
 
     def end_wrapup(self, item_id: str, now: float) -> list[Decision]:
+        self._tick(now)
         item = self._item(item_id)
         if item.state is not ItemState.wrapup:
             raise StaleDecision(f"item {item_id} is not in wrap-up")
@@ -225,6 +242,7 @@ class RoutingEngine:
         self, item_id: str, now: float, *, to_queue: str | None = None, to_agent: str | None = None
     ) -> list[Decision]:
         """Send an item to another queue (its clock restarts there) or to one named agent."""
+        self._tick(now)
         item = self._item(item_id)
         if (to_queue is None) == (to_agent is None):
             raise RoutingError("transfer to exactly one of a queue or an agent")
@@ -260,6 +278,7 @@ class RoutingEngine:
         return out
 
     def escalate(self, item_id: str, to_queue: str, now: float) -> list[Decision]:
+        self._tick(now)
         item = self._item(item_id)
         target = self._queue(to_queue)
         if target.rules.level <= item.level:
@@ -271,6 +290,7 @@ class RoutingEngine:
 
     def next_item(self, agent_id: str, now: float) -> Offered | None:
         """The agent asks for their next item (pull); includes pull queues. None when nothing fits."""
+        self._tick(now)
         agent = self._agent(agent_id)
         if agent.presence is not Presence.available:
             raise RoutingError(f"agent {agent_id} is not available")
@@ -284,22 +304,26 @@ class RoutingEngine:
     def advance(self, now: float) -> list[Decision]:
         """Fire every timer due by ``now`` (overflow stages, ring timeouts) in time order."""
         out: list[Decision] = []
+        self._fire_due(now, out)
+        self._tick(now)
+        return out
+
+    def _fire_due(self, now: float, out: list[Decision]) -> None:
         timers = self._timers
         while timers and timers[0][0] <= now:
             due, _, kind, item_id, version = heapq.heappop(timers)
             item = self.items.get(item_id)
             if item is None or item.timer != version:
                 continue
+            at = max(due, self.clock)  # overdue (restored state, or held past its stage): fire now
+            self.clock = at
             if kind == _STAGE and item.state is ItemState.waiting:
-                self._next_stage(item, due, out)
+                self._next_stage(item, at, out)
             elif kind == _RING and item.state is ItemState.offered:
-                agent_id = item.agent
-                self._requeue(item, "no_answer", due, out)
-                out.append(AgentPaused(agent_id, "no_answer", due))
-                out.extend(self.set_presence(agent_id, Presence.paused, due, "no_answer"))
-                if item.state is ItemState.waiting:
-                    self._route_item(item, due, out)
-        return out
+                agent = self.agents[item.agent]
+                self._requeue(item, "no_answer", at, out)
+                out.append(AgentPaused(agent.id, "no_answer", at))
+                self._set_presence(agent, Presence.paused, at, "no_answer", out, also_route=(item,))
 
     def next_timer(self) -> float | None:
         while self._timers:
@@ -408,7 +432,11 @@ class RoutingEngine:
             self._timer(offer_expires_at, _RING, state_obj)
 
     def rebalance(self, now: float) -> list[Decision]:
-        """Fire due timers, then offer every waiting push item that a free agent may take (by priority)."""
+        """Fire due timers, then offer every waiting push item that a free agent may take (by priority).
+
+        Restored state is seen at ``now``: timers that fell due before fire now, not in the past.
+        """
+        self._tick(now)
         out = self.advance(now)
         pending = sorted(
             (key for queue_id, keys in self.waiting.items() for key in keys
@@ -443,6 +471,19 @@ class RoutingEngine:
         except KeyError:
             raise UnknownItem(f"unknown item {item_id!r}") from None
 
+    def _tick(self, now: float) -> None:
+        if now > self.clock:
+            self.clock = now
+
+    def _ensure_key(self, item: _Item) -> tuple:
+        """The item's place in its queue: priority, then age or SLA; kept when it is re-queued."""
+        if not item.key or item.key[-2] != item.queue:
+            rules = self.config.queues[item.queue].rules
+            order = item.sla_due if rules.order_by is OrderBy.sla and item.sla_due is not None else item.arrived_at
+            self._seq += 1
+            item.key = (-(rules.priority + item.priority), order, self._seq, item.queue, item.id)
+        return item.key
+
     def _timer(self, due: float, kind: int, item: _Item) -> None:
         self._seq += 1
         heapq.heappush(self._timers, (due, self._seq, kind, item.id, item.timer))
@@ -455,14 +496,7 @@ class RoutingEngine:
         rules = queue.rules
         item.state = ItemState.waiting
         item.agent = None
-        if not item.key or item.key[-2] != item.queue:
-            order = (
-                item.sla_due
-                if rules.order_by is OrderBy.sla and item.sla_due is not None
-                else item.arrived_at
-            )
-            self._seq += 1
-            item.key = (-(rules.priority + item.priority), order, self._seq, item.queue, item.id)
+        self._ensure_key(item)
         insort(self.waiting[item.queue], item.key)
         if item.pinned is not None:
             self.pinned.setdefault(item.pinned, {})[item.id] = None
