@@ -271,7 +271,8 @@ class RoutingEngine:
             item.pinned = to_agent
         item.queued_at = now
         item.stage = 0
-        item.declined = None
+        # Whoever passed it on does not get it straight back (unless they named themselves).
+        item.declined = {previous.id} if previous is not None else None
         self._route_item(item, now, out)
         if previous is not None:
             self._fill(previous, now, out)
