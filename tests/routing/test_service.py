@@ -324,3 +324,28 @@ def test_closed_queue_overflows_rejects_or_waits_at_arrival(runtime, centre):
     assert "closed" in events_of(runtime, result.interaction_id)
     monday_morning = call(runtime, datetime(2026, 11, 23, 9, 0, tzinfo=UTC), email="zoe@example.fr")
     assert item_row(runtime, monday_morning).status == "waiting"
+
+
+def test_dispatcher_thread_offers_work_when_woken_and_when_a_timer_falls_due(runtime, centre):
+    import time as wall
+
+    from accueil.routing.service import Dispatcher
+
+    chloe, alice = centre.users["chloe"], centre.users["alice"]
+    with runtime.factory() as session, session.begin():
+        do_save_queue(session, code="tel_n1", sites=["partenaire"],
+                      overflow=[{"after_seconds": 1, "add_sites": ["siege"]}])
+    run(runtime, service.do_set_presence, user_id=alice, presence=Presence.available, now=datetime.now(UTC))
+    dispatcher = Dispatcher(runtime.factory, runtime.routing_rules, poll_seconds=30).start()
+    unsubscribe = runtime.bus.subscribe(dispatcher.wake, prefix="interaction.arrived")
+    try:
+        item = call(runtime, datetime.now(UTC))  # only the partner may take it for a second: nobody yet
+        deadline = wall.monotonic() + 10
+        while item_row(runtime, item).agent_id is None and wall.monotonic() < deadline:
+            wall.sleep(0.05)
+        assert item_row(runtime, item).agent_id == alice  # the overflow timer woke the dispatcher, not a poll
+        assert item_row(runtime, item).stage == 1
+    finally:
+        unsubscribe()
+        dispatcher.stop()
+    assert dispatcher.passes >= 2 and chloe
