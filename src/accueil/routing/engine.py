@@ -116,6 +116,7 @@ class RoutingEngine:
         self._timers: list[tuple[float, int, int, str, int]] = []
         # The latest moment the engine was told about: a timer found overdue fires then, never in the past.
         self.clock = -math.inf
+        self._holding = False
         self._seq = 0
         self.decisions = 0  # assignments made, for benchmarks
 
@@ -438,7 +439,11 @@ class RoutingEngine:
         Restored state is seen at ``now``: timers that fell due before fire now, not in the past.
         """
         self._tick(now)
-        out = self.advance(now)
+        self._holding = True  # overdue timers only move items; then the whole backlog is served by priority
+        try:
+            out = self.advance(now)
+        finally:
+            self._holding = False
         pending = sorted(
             (key for queue_id, keys in self.waiting.items() for key in keys
              if self.config.queues[queue_id].rules.delivery is Delivery.push),
@@ -535,6 +540,9 @@ class RoutingEngine:
         self._route_item(item, at, out)
 
     def _route_item(self, item: _Item, now: float, out: list[Decision]) -> None:
+        if self._holding:
+            self._enqueue(item)
+            return
         pull = self.config.queues[item.queue].rules.delivery is Delivery.pull and item.pinned is None
         agent_id = None if pull else self._find_agent(item)
         if agent_id is None:

@@ -163,6 +163,7 @@ class RoutingConfig:
         known = {q.id for q in queue_rules}
         for rules in queue_rules:
             _check_queue(rules, known)
+        _check_moves(queue_rules)
         by_skill: dict[str, list[AgentProfile]] = {}
         for agent in self.agents.values():
             for skill in agent.skills:
@@ -194,6 +195,32 @@ def _check_queue(rules: QueueRules, known: set[str]) -> None:
             raise RoutingRuleError(f"queue {rules.id}: overflow to unknown queue {step.to_queue}")
     if rules.closed_behaviour is ClosedBehaviour.overflow and rules.closed_queue not in known:
         raise RoutingRuleError(f"queue {rules.id}: closed overflow needs an existing closed_queue")
+
+
+def _check_moves(queues: list[QueueRules]) -> None:
+    """Overflow and closed-queue moves must stay within one media and never loop without time passing."""
+    by_id = {q.id: q for q in queues}
+    moves: dict[str, tuple[str, float]] = {}  # queue -> (where an item goes, after how long)
+    for rules in queues:
+        targets = [(s.to_queue, s.after_seconds) for s in rules.overflow if s.to_queue is not None]
+        if rules.closed_queue is not None and rules.closed_behaviour is ClosedBehaviour.overflow:
+            targets.append((rules.closed_queue, math.inf))
+        for target, _ in targets:
+            if target == rules.id or by_id[target].media != rules.media:
+                raise RoutingRuleError(f"queue {rules.id}: overflow to {target} must be another queue of {rules.media}")
+        first = next(((t, d) for t, d in targets if d != math.inf), None)
+        if first is not None:
+            moves[rules.id] = first
+    for start in moves:
+        seen, here, elapsed = {start}, start, 0.0
+        while here in moves:
+            here, delay = moves[here]
+            elapsed += delay
+            if here in seen:
+                if elapsed == 0:
+                    raise RoutingRuleError(f"queue {start}: overflow moves loop back with no delay")
+                break
+            seen.add(here)
 
 
 def _compile_queue(
