@@ -272,8 +272,11 @@ def _queue_id(session, code: str) -> str:
     ({"selection": "random"}, "validation_error"),
     ({"opening_hours": {"mon": [["18:00", "08:00"]]}}, "validation_error"),
     ({"delivery": "pull"}, "validation_error"),
+    ({"overflow": [{"after_seconds": 0, "to_queue": "tel_n2"}]}, "validation_error"),  # tel_n2 comes straight back
 ])
 def test_bad_queue_rules_are_refused_and_change_nothing(runtime, centre, changes, code):
+    with runtime.factory() as session, session.begin():
+        do_save_queue(session, code="tel_n2", overflow=[{"after_seconds": 0, "to_queue": "tel_n1"}])
     with pytest.raises(ValidationFailed) as refused, runtime.factory() as session, session.begin():
         do_save_queue(session, code="tel_n1", **changes)
     assert refused.value.code == code

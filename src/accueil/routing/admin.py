@@ -16,9 +16,16 @@ from accueil.agents.models import Site, Skill
 from accueil.conversations.models import ChannelKind, Motif
 from accueil.core import clock
 from accueil.core.errors import Conflict, NotFound, ValidationFailed
-from accueil.routing.config_loader import DAYS, bump_config_version, media_of
+from accueil.routing.config_loader import DAYS, build_routing_config, bump_config_version, media_of
 from accueil.routing.models import Queue, QueueSkill, TargetKind
-from accueil.routing.rules import SYNCHRONOUS_MEDIA, AgentSelection, ClosedBehaviour, Delivery, OrderBy
+from accueil.routing.rules import (
+    SYNCHRONOUS_MEDIA,
+    AgentSelection,
+    ClosedBehaviour,
+    Delivery,
+    OrderBy,
+    RoutingRuleError,
+)
 
 RULE_FIELDS = (
     "name_fr", "name_en", "level", "priority", "target_kind", "target_percent", "target_seconds", "opening_hours",
@@ -140,6 +147,10 @@ def do_save_queue(session: Session, *, code: str, channel: str | None = None, no
         raise _invalid("pull delivery is for asynchronous channels; calls and chats are pushed")
     queue.updated_at = now or clock.now()
     session.flush()
+    try:  # the rules as a whole must still compile (e.g. no overflow loop across queues)
+        build_routing_config(session)
+    except RoutingRuleError as exc:
+        raise _invalid(str(exc)) from None
     bump_config_version(session)
     return queue
 
