@@ -6,7 +6,6 @@ Pure: no database, no clock. Times are seconds; opening hours use real timestamp
 from __future__ import annotations
 
 import math
-import signal
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -346,6 +345,22 @@ def test_transfer_to_a_queue_restarts_the_clock_there():
         Overflowed("c1", "billing", "billing", 1, 130),
         Offered("c1", "s", "billing", 130, 150.0),
     ]
+
+
+def test_work_passed_on_is_not_offered_straight_back():
+    queues = [QueueRules("q1", "voice"), QueueRules("q2", "voice")]
+    engine = engine_for(
+        queues, [AgentProfile("a", capacity=VOICE), AgentProfile("b", capacity=VOICE)], ("a",)
+    )
+    arrive(engine, "c1", "q1", 0)
+    engine.accept("c1", "a", 1)
+    arrive(engine, "c2", "q1", 2, priority=3)  # waits: a is busy
+    # a passes c1 on and is free: a gets the waiting priority call, c1 waits for someone else
+    assert engine.transfer("c1", 3, to_queue="q2") == [
+        Requeued("c1", "a", "q1", "transferred", 3),
+        Offered("c2", "a", "q1", 3, 23.0),
+    ]
+    assert engine.set_presence("b", Presence.available, 4) == [Offered("c1", "b", "q2", 4, 24.0)]
 
 
 def test_transfer_refuses_bad_targets():
@@ -762,7 +777,25 @@ def test_rebalance_fires_overdue_timers_now_never_in_the_past():
     ]
 
 
-# Bugs found by these tests, fixed: they stay as regression tests -------------------------------------------------------------------------------------------
+def test_rebalance_offers_work_transferred_to_an_agent_in_a_pull_queue():
+    config = RoutingConfig(
+        [QueueRules("mail", "email", delivery=Delivery.pull)], [AgentProfile("a"), AgentProfile("b")]
+    )
+    live = RoutingEngine(config)
+    live.set_presence("a", Presence.available, 0)
+    arrive(live, "m1", "mail", 0)
+    live.next_item("a", 1)
+    assert live.transfer("m1", 2, to_agent="b") == [Requeued("m1", "a", "mail", "transferred", 2)]
+    assert live.set_presence("b", Presence.available, 3) == [Offered("m1", "b", "mail", 3, None)]
+
+    restored = RoutingEngine(config)  # the same, b came back while nobody dispatched
+    restored.restore_agent("a", Presence.available)
+    restored.restore_agent("b", Presence.available)
+    restored.restore_item(WorkItem("m1", "mail", 0), queued_at=2, pinned="b")
+    assert restored.rebalance(3) == [Offered("m1", "b", "mail", 3, None)]
+
+
+# Bugs found by these tests, fixed: they stay as regression tests ------------------------------------------
 
 
 def test_rebalance_serves_by_priority_when_timers_are_overdue():
@@ -775,42 +808,43 @@ def test_rebalance_serves_by_priority_when_timers_are_overdue():
     assert offered_to(out) == {"high": "a"}, out
 
 
-def test_overflow_to_a_queue_of_another_media_is_refused():
+@pytest.mark.parametrize(
+    "queues",
+    [
+        [  # the item would keep its media in the target queue: nobody there would ever see it
+            QueueRules("tel", "voice", overflow=(OverflowStep(10, to_queue="chat"),)),
+            QueueRules("chat", "chat"),
+        ],
+        [
+            QueueRules("tel", "voice", closed_behaviour=ClosedBehaviour.overflow, closed_queue="chat"),
+            QueueRules("chat", "chat"),
+        ],
+        [QueueRules("tel", "voice", overflow=(OverflowStep(10, to_queue="tel"),))],
+    ],
+)
+def test_overflow_to_a_queue_of_another_media_or_to_itself_is_refused(queues):
+    with pytest.raises(RoutingRuleError, match="must be another queue of voice"):
+        RoutingConfig(queues, [AgentProfile("a")])
+
+
+@pytest.mark.parametrize(
+    ("delays", "refused"),
+    [((0, 0), True), ((0, 0, 0), True), ((0, 5), False), ((5, 0, 0), False)],
+)
+def test_overflow_moves_may_loop_only_if_time_passes(delays, refused):
+    """q0 -> q1 -> ... -> q0, each move after its delay: a loop of instant moves would never end."""
+    n = len(delays)
     queues = [
-        QueueRules("tel", "voice", overflow=(OverflowStep(10, to_queue="chat"),)),
-        QueueRules("chat", "chat"),
+        QueueRules(f"q{i}", "voice", overflow=(OverflowStep(delay, to_queue=f"q{(i + 1) % n}"),))
+        for i, delay in enumerate(delays)
     ]
-    agents = [AgentProfile("a", capacity=CHAT)]
-    try:
-        config = RoutingConfig(queues, agents)
-    except RoutingRuleError:
+    if refused:
+        with pytest.raises(RoutingRuleError, match="loop"):
+            RoutingConfig(queues, [AgentProfile("a")])
         return
-    engine = RoutingEngine(config)
-    arrive(engine, "c1", "tel", 0)
-    engine.set_presence("a", Presence.available, 1)
-    out = engine.advance(10)
-    assert offered_to(out) == {"c1": "a"}, f"the chat agent is free but {out}"
-
-
-def test_an_instant_overflow_cycle_is_refused_or_ends():
-    queues = [
-        QueueRules("q", "voice", overflow=(OverflowStep(0, to_queue="r"),)),
-        QueueRules("r", "voice", overflow=(OverflowStep(0, to_queue="q"),)),
-    ]
-    try:
-        config = RoutingConfig(queues, [AgentProfile("a")])
-    except RoutingRuleError:
-        return
-    engine = RoutingEngine(config)
-    arrive(engine, "c1", "q", 0)
-
-    def too_long(*_):
-        raise TimeoutError("advance() did not return within 2 s")
-
-    previous = signal.signal(signal.SIGALRM, too_long)
-    signal.setitimer(signal.ITIMER_REAL, 2.0)
-    try:
-        engine.advance(0)
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
+    engine = RoutingEngine(RoutingConfig(queues, [AgentProfile("a")]))
+    arrive(engine, "c1", "q0", 0)
+    out = engine.advance(60)  # it goes round while nobody is there, and advance() returns
+    assert len(out) >= n and all(isinstance(d, Overflowed) for d in out)
+    assert [d.at for d in out] == sorted(d.at for d in out) and out[-1].at <= 60
+    assert offered_to(engine.set_presence("a", Presence.available, 61)) == {"c1": "a"}

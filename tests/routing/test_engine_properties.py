@@ -15,16 +15,15 @@ One exception is accepted as the engine's intent: an agent who transfers an item
 straight back, even while work of a higher priority that they could take waits.
 
 Inputs the engine refuses (``RoutingError``: stale decisions, bad targets) must leave its state as it was.
-Overflow moves are generated only between queues of one media and after some wait (see ``configs``).
 """
 
 from __future__ import annotations
 
 import math
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from accueil.routing.decisions import (
@@ -50,6 +49,7 @@ from accueil.routing.rules import (
     OverflowStep,
     QueueRules,
     RoutingConfig,
+    RoutingRuleError,
     SkillRequirement,
 )
 
@@ -71,17 +71,14 @@ def configs(draw: st.DrawFn, *, callbacks: bool = True) -> tuple[list[QueueRules
     for i, queue_id in enumerate(ids):
         same_media = [q for j, q in enumerate(ids) if media[j] == media[i] and j != i]
         skills = draw(st.sampled_from([[], [], ["s0"], ["s1"], ["s2"], ["s0", "s1"]]))
-        delays = sorted(draw(st.lists(st.sampled_from([0.0, 5.0, 10.0, 25.0, 60.0]), max_size=2)))
+        delays = sorted(draw(st.lists(st.sampled_from([10.0, 5.0, 25.0, 0.0, 60.0]), max_size=2)))
         steps = tuple(
             OverflowStep(
                 after_seconds=delay,
                 min_skill_level=draw(st.sampled_from([None, None, 1, 2])),
                 any_skill=draw(st.sampled_from([False, False, True])),
                 add_sites=draw(st.sampled_from(SITE_SETS)),
-                # Moves only to a queue of the same media, and only after some wait: RoutingConfig accepts
-                # both, but the first strands the item and a cycle of instant moves never ends (known bugs,
-                # test_engine.py::test_overflow_to_a_queue_of_another_media_is_refused and ..._cycle_...).
-                to_queue=draw(st.sampled_from([None, None, *same_media])) if delay > 0 else None,
+                to_queue=draw(st.sampled_from([None, None, *same_media])),
             )
             for delay in delays
         )
@@ -95,9 +92,11 @@ def configs(draw: st.DrawFn, *, callbacks: bool = True) -> tuple[list[QueueRules
                 sites=draw(st.sampled_from([None, None, None, frozenset({"paris"}), frozenset({"lyon"})])),
                 overflow=steps,
                 selection=draw(st.sampled_from(list(AgentSelection))),
-                delivery=draw(st.sampled_from(list(Delivery))) if media[i] == "email" else Delivery.push,
+                delivery=draw(st.sampled_from([Delivery.pull, Delivery.push]))
+                if media[i] == "email"
+                else Delivery.push,
                 order_by=draw(st.sampled_from(list(OrderBy))),
-                ring_timeout_seconds=draw(st.sampled_from([0.0, 5.0, 20.0])),
+                ring_timeout_seconds=draw(st.sampled_from([20.0, 5.0, 0.0])),
                 callback_offer_after_seconds=draw(st.sampled_from([None, 50.0, 500.0]))
                 if callbacks
                 else None,
@@ -121,6 +120,10 @@ def configs(draw: st.DrawFn, *, callbacks: bool = True) -> tuple[list[QueueRules
                 capacity=capacity,
             )
         )
+    try:
+        RoutingConfig(queues, agents)
+    except RoutingRuleError:  # a loop of instant moves: refused (test_config_refuses_instant_move_loops)
+        assume(False)
     return queues, agents
 
 
@@ -227,7 +230,7 @@ def events() -> st.SearchStrategy[Event]:
         agent=agent,
         presence=st.sampled_from([Presence.available] * 3 + [Presence.paused, Presence.offline]),
     )
-    tick = st.builds(Tick, seconds=st.sampled_from([0.0, 1.0, 3.0, 5.0, 12.0, 30.0, 90.0]))
+    tick = st.builds(Tick, seconds=st.sampled_from([5.0, 1.0, 12.0, 30.0, 0.0, 3.0, 90.0]))
     choices = [
         arrive,
         arrive,
@@ -261,7 +264,7 @@ def scripts(draw: st.DrawFn, *, max_size: int = 60) -> list[Event]:
     """Most agents log in first, then a run of random inputs."""
     present = draw(st.lists(st.sampled_from([True, True, False]), min_size=6, max_size=6))
     login = [SetPresence(i, Presence.available) for i, on in enumerate(present) if on]
-    return login + draw(st.lists(events(), min_size=min(10, max_size), max_size=max_size))
+    return login + draw(st.lists(events(), min_size=min(20, max_size), max_size=max_size))
 
 
 # The shadow --------------------------------------------------------------------------------------------
@@ -281,6 +284,7 @@ class Shadow:
     pinned: str | None = None
     expires_at: float | None = None
     accepted_at: float | None = None
+    since: int = 0  # when it last became held or waiting: the order of the engine's timers for it
 
     @property
     def id(self) -> str:
@@ -311,7 +315,9 @@ REASONS = {
     "transfer": {"transferred"},
     "escalate": {"transferred"},
     "advance": {"no_answer", "agent_paused"},
+    "rebalance": {"no_answer", "agent_paused"},
 }
+TIMED = ("advance", "rebalance")  # inputs that fire timers
 
 
 class Runner:
@@ -323,6 +329,7 @@ class Runner:
         agents: list[AgentProfile],
         *,
         punctual: bool = False,  # advance(now) whenever time moves, as a live dispatcher would
+        distinct_times: bool = False,  # every input a millisecond after the previous one
     ) -> None:
         self.config = RoutingConfig(queues, agents)
         self.engine = RoutingEngine(self.config)
@@ -331,6 +338,8 @@ class Runner:
         self.queue_ids = [q.id for q in queues]
         self.agent_ids = [a.id for a in agents]
         self.punctual = punctual
+        self.distinct_times = distinct_times
+        self.moves = 0  # counts the items' changes of place (Shadow.since)
         self.now = 0.0
         self.clock = float("-inf")  # the latest time any input told the engine
         self.advanced = True  # no timer can be due: advance(now) was called since time last moved
@@ -343,6 +352,54 @@ class Runner:
         self.agent_time = {a: float("-inf") for a in self.agent_ids}
         self.stage_cache: dict[tuple[str, str, int], bool] = {}
         self.check()
+
+    def restart(self, *, everyone_back: bool = False) -> Runner:
+        """A runner on a new engine restored from this shadow, as the service restores from the database.
+
+        Agents are restored oldest ready first, with their presence, or all available (``everyone_back``:
+        they came back while nobody dispatched). Nothing is routed until ``rebalance``.
+        """
+        other = Runner(
+            list(self.rules.values()),
+            list(self.profiles.values()),
+            punctual=self.punctual,
+            distinct_times=self.distinct_times,
+        )
+        engine = other.engine
+        # Known bug (test_engine.py::test_rebalance_offers_work_transferred_to_an_agent_in_a_pull_queue):
+        # rebalance() skips pull queues, even for work transferred to a named agent. Such agents stay as
+        # they were, so that a restart does not depend on it.
+        stay = {
+            it.pinned
+            for it in self.items.values()
+            if it.state is ItemState.waiting and not self.pushed_by_queue(it)
+        }
+        for agent_id in sorted(self.agent_ids, key=lambda a: (self.rank[a], a)):
+            presence = (
+                Presence.available if everyone_back and agent_id not in stay else self.presence[agent_id]
+            )
+            engine.restore_agent(agent_id, presence)
+            other.presence[agent_id] = presence
+            other.touch(agent_id)
+        for item in sorted(self.items.values(), key=lambda it: it.since):  # timers in the same order
+            work = item.work
+            engine.restore_item(
+                WorkItem(
+                    work.id, item.queue, work.arrived_at, work.priority, item.level, work.skills, work.sla_due
+                ),
+                queued_at=item.queued_at,
+                stage=item.stage,
+                state=item.state,
+                agent=item.agent,
+                offer_expires_at=item.expires_at,
+                accepted_at=item.accepted_at,
+                declined=item.declined,
+                pinned=item.pinned,
+            )
+            other.items[item.id] = replace(item, declined=set(item.declined))
+        other.arrivals, other.moves, other.now, other.advanced = self.arrivals, self.moves, self.now, False
+        other.item_time, other.agent_time = dict(self.item_time), dict(self.agent_time)
+        return other
 
     # Independent model ------------------------------------------------------------------------------
 
@@ -404,6 +461,9 @@ class Runner:
         sla = item.work.sla_due if rules.order_by is OrderBy.sla else None
         return (-(rules.priority + item.work.priority), item.work.arrived_at if sla is None else sla)
 
+    def pushed_by_queue(self, item: Shadow) -> bool:
+        return self.rules[item.queue].delivery is Delivery.push
+
     def pushed(self, item: Shadow) -> bool:
         return item.pinned is not None or self.rules[item.queue].delivery is Delivery.push
 
@@ -424,8 +484,17 @@ class Runner:
         ids = ids or sorted(self.items)
         return self.items[ids[index % len(ids)]] if ids else None
 
+    def target(self, item: Shadow, index: int, *, above: int) -> str:
+        """Mostly a queue that can take the item (same media, level above ``above``); sometimes any queue."""
+        fits = [
+            q for q in self.queue_ids if self.rules[q].media == item.media and self.rules[q].level > above
+        ]
+        return fits[index % len(fits)] if fits and index < 3 else self.queue_ids[index % len(self.queue_ids)]
+
     def resolve(self, event: Event) -> Call | None:
         """The engine call an event stands for, or None when it does not apply (no item yet...)."""
+        if self.distinct_times and not isinstance(event, Tick):
+            self.now += 0.001
         agents, queues, now = self.agent_ids, self.queue_ids, self.now
         match event:
             case Arrive():
@@ -474,15 +543,16 @@ class Runner:
             case EndWrapup():
                 return Call("end_wrapup", "end_wrapup", (item.id, now))
             case TransferQueue():
-                return Call(
-                    "transfer", "transfer", (item.id, now), {"to_queue": queues[event.queue % len(queues)]}
-                )
+                target = self.target(item, event.queue, above=0)
+                return Call("transfer", "transfer", (item.id, now), {"to_queue": target})
             case TransferAgent():
                 return Call(
                     "transfer", "transfer", (item.id, now), {"to_agent": agents[event.agent % len(agents)]}
                 )
             case Escalate():
-                return Call("escalate", "escalate", (item.id, queues[event.queue % len(queues)], now))
+                return Call(
+                    "escalate", "escalate", (item.id, self.target(item, event.queue, above=item.level), now)
+                )
             case Duplicate():
                 work = WorkItem(id=item.id, queue=queues[event.queue % len(queues)], arrived_at=now)
                 return Call("duplicate", "item_arrived", (work, now))
@@ -535,22 +605,25 @@ class Runner:
             out = result
         self.apply(call, out)
         self.clock = max(self.clock, self.now)
-        self.advanced = self.advanced or call.kind == "advance"
-        self.check(just_advanced=call.kind == "advance")
+        self.advanced = self.advanced or call.kind in TIMED
+        self.check(just_advanced=call.kind in TIMED)
         return out
 
     # Replaying an input and its decisions -----------------------------------------------------------
 
     def apply(self, call: Call, out: list[Decision]) -> None:
         now = self.now
-        replay = Replay(call, now, fired_at=self.clock)
+        # rebalance() sees the restored state at now: what is overdue fires then
+        replay = Replay(call, now, fired_at=max(self.clock, now) if call.kind == "rebalance" else self.clock)
         kind = call.kind
         if kind == "arrive":
             work, _ = call.args
             self.arrivals += 1
             rules = self.rules[work.queue]
             level = rules.level if work.level is None else work.level
-            self.items[work.id] = Shadow(work, work.queue, rules.media, level, queued_at=now)
+            self.items[work.id] = Shadow(
+                work, work.queue, rules.media, level, queued_at=now, since=self.moved()
+            )
             self.item_time[work.id] = now
         elif kind == "set_presence":
             agent_id, presence, _ = call.args
@@ -615,13 +688,18 @@ class Runner:
             self.agent_time[item.agent] = self.now
         del self.items[item.id]
 
+    def moved(self) -> int:
+        self.moves += 1
+        return self.moves
+
     def change(self, item: Shadow, changes: dict) -> None:
+        item.since = self.moved()
         for name, value in changes.items():
             setattr(item, name, value)
 
     def timer_fired(self, replay: Replay, decision: Decision, due: float | None) -> None:
         """A decision that starts a timer's consequences: due by now, in due order, never in the past."""
-        assert replay.call.kind == "advance", f"{decision} outside advance()"
+        assert replay.call.kind in TIMED, f"{decision} outside advance() or rebalance()"
         assert due is not None and due <= replay.now, f"{decision}: not due (due {due}, now {replay.now})"
         expected = max(due, replay.fired_at)
         assert decision.at == expected, f"{decision}: due at {due}, engine clock {replay.fired_at}"
@@ -630,11 +708,11 @@ class Runner:
     def replay(self, replay: Replay, index: int, decision: Decision) -> None:
         call = replay.call
         match decision:
-            case Overflowed() if call.kind == "advance":
+            case Overflowed() if call.kind in TIMED:
                 self.timer_fired(replay, decision, self.stage_due(self.items[decision.item]))
             case Requeued(reason="no_answer"):
                 self.timer_fired(replay, decision, self.items[decision.item].expires_at)
-            case _ if call.kind == "advance":
+            case _ if call.kind in TIMED:
                 assert decision.at == replay.fired_at, f"{decision} is not at {replay.fired_at}"
             case _:
                 assert decision.at == replay.now, f"{decision} is not at now={replay.now}"
@@ -670,11 +748,12 @@ class Runner:
                     None,
                 )
                 self.touch(decision.agent)
+                item.since = self.moved()
                 if replay.transfer is not None and replay.transfer[0] == item.id:
                     self.change(item, replay.transfer[1])
                     replay.transfer = None
             case AgentPaused():
-                assert call.kind == "advance" and decision.reason == "no_answer", decision
+                assert call.kind in TIMED and decision.reason == "no_answer", decision
                 assert self.presence[decision.agent] is Presence.available, decision
                 self.presence[decision.agent] = Presence.paused
             case Overflowed():
@@ -747,6 +826,7 @@ class Runner:
         item.state = ItemState.active if offer.expires_at is None else ItemState.offered
         item.agent, item.expires_at = agent_id, offer.expires_at
         item.accepted_at = offer.at if offer.expires_at is None else None
+        item.since = self.moved()
         self.touch(agent_id)
 
     def overflowed(self, decision: Overflowed) -> None:
@@ -763,6 +843,7 @@ class Runner:
         else:
             assert (decision.to_queue, decision.stage) == (item.queue, item.stage + 1), decision
         item.stage = decision.stage
+        item.since = self.moved()
         item.declined = set()
 
     # The state after each input -------------------------------------------------------------------------
@@ -866,29 +947,6 @@ def test_invariants_hold_with_a_punctual_clock(config, script):
     Runner(queues, agents, punctual=True).run(script)
 
 
-def restore(runner: Runner) -> RoutingEngine:
-    """A new engine loaded from what the decisions said (as the service restores from the database)."""
-    engine = RoutingEngine(runner.config)
-    for agent_id in sorted(runner.agent_ids, key=lambda a: (runner.rank[a], a)):
-        engine.restore_agent(agent_id, runner.presence[agent_id])
-    for item in sorted(runner.items.values(), key=lambda it: it.work.arrived_at):
-        work = item.work
-        engine.restore_item(
-            WorkItem(
-                work.id, item.queue, work.arrived_at, work.priority, item.level, work.skills, work.sla_due
-            ),
-            queued_at=item.queued_at,
-            stage=item.stage,
-            state=item.state,
-            agent=item.agent,
-            offer_expires_at=item.expires_at,
-            accepted_at=item.accepted_at,
-            declined=item.declined,
-            pinned=item.pinned,
-        )
-    return engine
-
-
 @settings(PROPERTY, max_examples=120)
 @given(
     config=configs(callbacks=False),  # handle-time averages are not restored, so neither are predictions
@@ -897,10 +955,10 @@ def restore(runner: Runner) -> RoutingEngine:
 )
 def test_restored_engine_decides_like_the_live_one(config, script, cut):
     queues, agents = config
-    live = Runner(queues, agents)
+    live = Runner(queues, agents, distinct_times=True)  # timers due at once fire in the order they were set
     live.run(script[:cut])
     live.step(Advance())
-    restored = restore(live)
+    restored = live.restart().engine
     assert restored.rebalance(live.now) == [], "a restored work-conserving state has nothing to rebalance"
     for event in script[cut:]:
         call = live.resolve(event)
@@ -918,3 +976,71 @@ def test_restored_engine_decides_like_the_live_one(config, script, cut):
             assert expected == (actual[0] if actual else None), call
         elif call.kind != "accept":
             assert expected == actual, call
+
+
+@st.composite
+def moves(draw: st.DrawFn) -> list[QueueRules]:
+    """Queues whose overflow steps move items anywhere: another media, themselves, in loops."""
+    n = draw(st.integers(1, 4))
+    media = [draw(st.sampled_from(["voice", "voice", "chat"])) for _ in range(n)]
+    queues = []
+    for i in range(n):
+        delays = sorted(draw(st.lists(st.sampled_from([0.0, 0.0, 5.0]), max_size=2)))
+        steps = tuple(
+            OverflowStep(delay, to_queue=draw(st.sampled_from([None, *(f"q{j}" for j in range(n))])))
+            for delay in delays
+        )
+        queues.append(QueueRules(f"q{i}", media[i], overflow=steps))
+    return queues
+
+
+def instant_loop(queues: list[QueueRules]) -> bool:
+    """Does some item move round a loop of queues without any time passing?"""
+    first = {}  # queue -> (the queue its first move goes to, after how long); later moves never happen
+    for rules in queues:
+        step = next((s for s in rules.overflow if s.to_queue is not None), None)
+        if step is not None:
+            first[rules.id] = (step.to_queue, step.after_seconds)
+    for start in first:
+        path = [start]
+        while path[-1] in first and first[path[-1]][0] not in path:
+            path.append(first[path[-1]][0])
+        if path[-1] in first:  # back to a queue already on the path: a loop
+            loop = path[path.index(first[path[-1]][0]) :]
+            if all(first[q][1] == 0 for q in loop):
+                return True
+    return False
+
+
+@settings(PROPERTY, max_examples=300)
+@given(queues=moves())
+def test_config_refuses_instant_move_loops(queues):
+    media = {q.id: q.media for q in queues}
+    misplaced = any(
+        s.to_queue == q.id or media[s.to_queue] != q.media for q in queues for s in q.overflow if s.to_queue
+    )
+    try:
+        RoutingConfig(queues, [AgentProfile("a")])
+    except RoutingRuleError:
+        assert misplaced or instant_loop(queues), "refused a configuration that can be routed"
+    else:
+        assert not misplaced and not instant_loop(queues), "accepted moves that cannot be routed"
+
+
+@settings(PROPERTY, max_examples=120)
+@given(
+    config=configs(),
+    script=scripts(max_size=50),
+    cut=st.integers(0, 50),
+    late=st.sampled_from([0.0, 10.0, 100.0]),
+)
+def test_rebalance_after_a_restart_serves_the_backlog_by_priority(config, script, cut, late):
+    """Nobody dispatched for a while and everyone came back: one rebalance fires what is overdue at now,
+    then offers the backlog by priority to the best agents, and the engine carries on from there."""
+    queues, agents = config
+    live = Runner(queues, agents)
+    live.run(script[:cut])
+    runner = live.restart(everyone_back=True)
+    runner.now += late
+    runner.execute(Call("rebalance", "rebalance", (runner.now,)))
+    runner.run(script[cut:])

@@ -444,9 +444,10 @@ class RoutingEngine:
             out = self.advance(now)
         finally:
             self._holding = False
-        pending = sorted(
+        pending = sorted(  # push work, and work transferred to a named agent (pushed to them even in pull queues)
             (key for queue_id, keys in self.waiting.items() for key in keys
-             if self.config.queues[queue_id].rules.delivery is Delivery.push),
+             if self.config.queues[queue_id].rules.delivery is Delivery.push
+             or self.items[key[-1]].pinned is not None),
         )  # fmt: skip
         for key in pending:
             item = self.items.get(key[-1])
