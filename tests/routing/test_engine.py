@@ -777,6 +777,9 @@ def test_rebalance_fires_overdue_timers_now_never_in_the_past():
     ]
 
 
+# Bugs found by these tests, fixed: they stay as regression tests ------------------------------------------
+
+
 def test_rebalance_offers_work_transferred_to_an_agent_in_a_pull_queue():
     config = RoutingConfig(
         [QueueRules("mail", "email", delivery=Delivery.pull)], [AgentProfile("a"), AgentProfile("b")]
@@ -793,9 +796,6 @@ def test_rebalance_offers_work_transferred_to_an_agent_in_a_pull_queue():
     restored.restore_agent("b", Presence.available)
     restored.restore_item(WorkItem("m1", "mail", 0), queued_at=2, pinned="b")
     assert restored.rebalance(3) == [Offered("m1", "b", "mail", 3, None)]
-
-
-# Bugs found by these tests, fixed: they stay as regression tests ------------------------------------------
 
 
 def test_rebalance_serves_by_priority_when_timers_are_overdue():

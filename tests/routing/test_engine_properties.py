@@ -366,18 +366,8 @@ class Runner:
             distinct_times=self.distinct_times,
         )
         engine = other.engine
-        # Known bug (test_engine.py::test_rebalance_offers_work_transferred_to_an_agent_in_a_pull_queue):
-        # rebalance() skips pull queues, even for work transferred to a named agent. Such agents stay as
-        # they were, so that a restart does not depend on it.
-        stay = {
-            it.pinned
-            for it in self.items.values()
-            if it.state is ItemState.waiting and not self.pushed_by_queue(it)
-        }
         for agent_id in sorted(self.agent_ids, key=lambda a: (self.rank[a], a)):
-            presence = (
-                Presence.available if everyone_back and agent_id not in stay else self.presence[agent_id]
-            )
+            presence = Presence.available if everyone_back else self.presence[agent_id]
             engine.restore_agent(agent_id, presence)
             other.presence[agent_id] = presence
             other.touch(agent_id)
@@ -460,9 +450,6 @@ class Runner:
         rules = self.rules[item.queue]
         sla = item.work.sla_due if rules.order_by is OrderBy.sla else None
         return (-(rules.priority + item.work.priority), item.work.arrived_at if sla is None else sla)
-
-    def pushed_by_queue(self, item: Shadow) -> bool:
-        return self.rules[item.queue].delivery is Delivery.push
 
     def pushed(self, item: Shadow) -> bool:
         return item.pinned is not None or self.rules[item.queue].delivery is Delivery.push
