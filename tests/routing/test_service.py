@@ -179,9 +179,7 @@ def test_escalate_moves_the_call_up_a_level_and_the_case_with_it(runtime, centre
     item = call(runtime, at(0))
     run(runtime, service.do_set_presence, user_id=chloe, presence=Presence.available, now=at(1))
     run(runtime, service.do_accept, item_id=item, user_id=chloe, now=at(2))
-    with runtime.factory() as session:
-        tel_n1 = item_row(runtime, item).queue_id
-        tel_n2 = session.scalar(select(RoutingItem.queue_id)).__class__  # noqa: F841 - type only
+    tel_n1 = item_row(runtime, item).queue_id
     from accueil.routing.admin import access_queue
 
     with runtime.factory() as session:
@@ -243,7 +241,7 @@ def test_pull_queue_waits_for_next_item(runtime, centre):
 def test_predicted_wait_from_live_state(runtime, centre):
     chloe = centre.users["chloe"]
     with runtime.factory() as session:
-        queue_id = session.scalar(select(RoutingItem.queue_id)) or _queue_id(session, "tel_n1")
+        queue_id = _queue_id(session, "tel_n1")
         assert service.predicted_wait(session, rules=runtime.routing_rules, queue_id=queue_id, now=at(0)) == float("inf")
     run(runtime, service.do_set_presence, user_id=chloe, presence=Presence.available, now=at(0))
     with runtime.factory() as session:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy import func, select
@@ -12,6 +10,7 @@ from sqlalchemy.orm import Session
 from accueil.agents.models import Site, Skill, User
 from accueil.agents.service import do_set_skill
 from accueil.api.deps import Principal, Runtime, needs, run_idempotent, runtime, session_dep
+from accueil.core import clock
 from accueil.core.errors import NotFound, PermissionDenied, ValidationFailed
 from accueil.routing import admin, service
 from accueil.routing.decisions import Offered, Presence
@@ -42,7 +41,7 @@ def offer_out(offer: Offered) -> OfferOut:
 
 
 def agent_view(session: Session, user_id: str, offers: list[Offered] = ()) -> AgentRoutingOut:
-    state = service.ensure_agent_state(session, user_id, datetime.now(UTC))
+    state = service.ensure_agent_state(session, user_id, clock.now())
     items = session.scalars(select(RoutingItem).where(RoutingItem.agent_id == user_id,
                                                       RoutingItem.status.in_(HELD)).order_by(RoutingItem.offered_at))
     return AgentRoutingOut(

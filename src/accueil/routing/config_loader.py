@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from accueil.agents.models import AgentSkill, Role, Site, Skill, Team, User
 from accueil.routing.models import AgentState, Queue, QueueSkill, RoutingConfigVersion
-from accueil.routing.rules import (
+from accueil.routing.rules import (  # noqa: F401 - media_of re-exported
     DEFAULT_CAPACITY,
     AgentProfile,
     AgentSelection,
@@ -29,15 +29,11 @@ from accueil.routing.rules import (
     QueueRules,
     RoutingConfig,
     SkillRequirement,
+    media_of,
 )
 
 ROUTABLE_ROLES = (Role.agent, Role.partner_agent, Role.supervisor)
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-
-
-def media_of(channel: str) -> str:
-    """The capacity a channel's contact uses: a callback is a phone call."""
-    return "voice" if channel == "callback" else channel
 
 
 def parse_opening_hours(hours: Mapping[str, Any], timezone: str) -> OpeningHours | None:

@@ -165,8 +165,9 @@ class RoutingEngine:
         agent.reason = reason if presence is Presence.paused else None
         if presence is Presence.available:
             if previous is not Presence.available:
-                self._touch(agent)
-            self._refresh(agent)
+                self._requeue_agent(agent)
+            else:
+                self._refresh(agent)
             self._fill(agent, now, out)
             return
         withdraw = [i for i in agent.items if self.items[i].state is ItemState.offered]
@@ -399,8 +400,7 @@ class RoutingEngine:
         agent = self._agent(agent_id)
         agent.presence = Presence(presence)
         agent.reason = reason
-        self._touch(agent)
-        self._refresh(agent)
+        self._requeue_agent(agent)
 
     def restore_item(
         self,
@@ -702,16 +702,9 @@ class RoutingEngine:
             and not agent.blocked.get(media, 0)
         )
 
-    def _touch(self, agent: _Agent) -> None:
-        """The agent just got or finished work, or came back: they go to the back of the idle line."""
-        self._seq += 1
-        agent.rank = self._seq
-        agent_id = agent.id
-        for media in agent.profile.capacity:
-            self.free[media].pop(agent_id, None)
-
     def _requeue_agent(self, agent: _Agent) -> None:
-        """``_touch`` then ``_refresh`` in one pass (the hot path: every assignment and release)."""
+        """The agent just got or finished work, or came back: to the back of the idle line of each media
+        they may take now (and out of the others)."""
         self._seq += 1
         agent.rank = self._seq
         agent_id = agent.id

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from accueil.agents.models import enum_column
 from accueil.core import clock
 from accueil.db.base import Base, IdMixin
+from accueil.routing.rules import media_of
 
 
 class TargetKind(enum.StrEnum):
@@ -143,7 +144,7 @@ def routing_item_row(*, interaction_id: str, case_id: str, queue_id: str, channe
                      skills: list[list]) -> dict:
     """The row that puts a new interaction in a queue (written by the inbound batch in its transaction)."""
     return {
-        "interaction_id": interaction_id, "case_id": case_id, "queue_id": queue_id, "media": "voice" if channel == "callback" else channel,
+        "interaction_id": interaction_id, "case_id": case_id, "queue_id": queue_id, "media": media_of(channel),
         "status": "waiting", "agent_id": None, "priority": priority, "level": level,
         "skills": skills, "arrived_at": arrived_at, "queued_at": queued_at, "stage": 0, "sla_due_at": sla_due_at,
         "offered_at": None, "offer_expires_at": None, "accepted_at": None, "declined_by": [],

@@ -39,6 +39,11 @@ DEFAULT_CAPACITY: Final[Mapping[str, int]] = {
 }
 
 
+def media_of(channel: str) -> str:
+    """The capacity a channel's contact uses: a callback is a phone call."""
+    return "voice" if channel == "callback" else channel
+
+
 class RoutingRuleError(ValueError):
     """Rules that cannot be routed (an overflow to a queue that does not exist, a negative delay...)."""
 

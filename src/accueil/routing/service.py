@@ -289,8 +289,7 @@ def predicted_wait(session: Session, *, rules: RoutingConfigCache, queue_id: str
     config = rules.get(session)
     if queue_id not in config.queues:
         raise ValidationFailed("unknown_queue", value=queue_id)
-    routing = RoutingPass(session, config, now or clock.now())
-    routing._locks = False  # a read: nothing is changed, nothing is locked
+    routing = RoutingPass(session, config, now or clock.now(), lock=False)  # a read: nothing changes
     routing.load_agents(available_only=True)
     routing.load_waiting(queue_ids=[queue_id], skip_locked=False)
     return routing.engine.predicted_wait(queue_id, routing.t)

@@ -82,7 +82,7 @@ def _same(stored: object, value: object) -> bool:
 
 
 class RoutingPass:
-    def __init__(self, session: Session, config: RoutingConfig, now: datetime) -> None:
+    def __init__(self, session: Session, config: RoutingConfig, now: datetime, *, lock: bool = True) -> None:
         self.session = session
         self.config = config
         self.now = now
@@ -92,7 +92,7 @@ class RoutingPass:
         self.item_rows: dict[str, Any] = {}  # rows of routing_items, as read
         self.events: list[EventRecord] = []
         self.conn = session.connection()  # Core statements: the ORM layer would only add cost here
-        self._locks = self.conn.dialect.name == "postgresql"
+        self._locks = lock and self.conn.dialect.name == "postgresql"
         self.fill_limit = 20  # an agent freeing a slot needs a few candidates; the dispatcher has the rest
 
     def _locked(self, statement, *, skip: bool = False):
@@ -325,11 +325,6 @@ class RoutingPass:
 
     def _check_capacity(self, agent_ids: set[str]) -> None:
         """Count what each agent now holds in the database: more than their capacity means a stale pass."""
-        counts = self.conn.execute(
-            select(RoutingItem.agent_id, RoutingItem.media, func.count())
-            .where(RoutingItem.agent_id.in_(agent_ids), RoutingItem.status.in_(HELD))
-            .group_by(RoutingItem.agent_id, RoutingItem.media)
-        )
-        for agent_id, media, count in counts:
+        for agent_id, media, count in self.conn.execute(_HELD_COUNTS, {"ids": sorted(agent_ids)}):
             if count > self.config.agents[agent_id].capacity.get(media, 0):
                 raise StaleDecision(f"agent {agent_id} would hold {count} {media} items")
