@@ -83,7 +83,7 @@ class _Item:
 
 
 class _Agent:
-    __slots__ = ("id", "profile", "presence", "reason", "load", "blocked", "rank", "items")
+    __slots__ = ("id", "profile", "presence", "reason", "load", "blocked", "rank", "items", "lines")
 
     def __init__(self, agent_id: str, profile) -> None:
         self.id = agent_id
@@ -94,6 +94,7 @@ class _Agent:
         self.blocked: dict[str, int] = {}
         self.rank = 0  # order in which agents became ready: lower = waiting longer for work
         self.items: set[str] = set()
+        self.lines: tuple[tuple[str, int, dict[str, None]], ...] = ()  # (media, capacity, free line)
 
 
 class RoutingEngine:
@@ -108,8 +109,10 @@ class RoutingEngine:
         self.free: dict[str, dict[str, None]] = {
             media: {} for profile in config.agents.values() for media in profile.capacity
         }
-        self.pinned: dict[str, dict[str, None]] = {}
-        self._blocks = {media: tuple(blocked) for media, blocked in config.blocks.items()}  # agent -> items transferred to them, waiting
+        for agent in self.agents.values():
+            agent.lines = tuple((m, cap, self.free[m]) for m, cap in agent.profile.capacity.items())
+        self.pinned: dict[str, dict[str, None]] = {}  # agent -> items transferred to them, waiting
+        self._blocks = {media: tuple(blocked) for media, blocked in config.blocks.items()}
         self.handle_time: dict[str, float] = {
             q: c.rules.default_handle_seconds for q, c in config.queues.items()
         }
@@ -190,8 +193,7 @@ class RoutingEngine:
                 self._route_item(item, now, out)
 
     def accept(self, item_id: str, agent_id: str, now: float) -> None:
-        self._tick(now)
-        item = self._item(item_id)
+        item = self._item_at(item_id, now)
         if item.state is not ItemState.offered or item.agent != agent_id:
             raise StaleDecision(f"item {item_id} is not offered to {agent_id}")
         item.state = ItemState.active
@@ -199,8 +201,7 @@ class RoutingEngine:
         item.timer += 1
 
     def decline(self, item_id: str, agent_id: str, now: float) -> list[Decision]:
-        self._tick(now)
-        item = self._item(item_id)
+        item = self._item_at(item_id, now)
         if item.state is not ItemState.offered or item.agent != agent_id:
             raise StaleDecision(f"item {item_id} is not offered to {agent_id}")
         out: list[Decision] = []
@@ -216,8 +217,7 @@ class RoutingEngine:
 
     def end(self, item_id: str, now: float, *, wrapup: bool = False) -> list[Decision]:
         """The contact ended: abandoned while waiting or ringing, or handled (then maybe wrap-up)."""
-        self._tick(now)
-        item = self._item(item_id)
+        item = self._item_at(item_id, now)
         out: list[Decision] = []
         if item.state is ItemState.waiting:
             self._unqueue(item)
@@ -232,8 +232,7 @@ class RoutingEngine:
         return out
 
     def end_wrapup(self, item_id: str, now: float) -> list[Decision]:
-        self._tick(now)
-        item = self._item(item_id)
+        item = self._item_at(item_id, now)
         if item.state is not ItemState.wrapup:
             raise StaleDecision(f"item {item_id} is not in wrap-up")
         out: list[Decision] = []
@@ -244,8 +243,7 @@ class RoutingEngine:
         self, item_id: str, now: float, *, to_queue: str | None = None, to_agent: str | None = None
     ) -> list[Decision]:
         """Send an item to another queue (its clock restarts there) or to one named agent."""
-        self._tick(now)
-        item = self._item(item_id)
+        item = self._item_at(item_id, now)
         if (to_queue is None) == (to_agent is None):
             raise RoutingError("transfer to exactly one of a queue or an agent")
         if item.state is ItemState.wrapup:
@@ -281,8 +279,7 @@ class RoutingEngine:
         return out
 
     def escalate(self, item_id: str, to_queue: str, now: float) -> list[Decision]:
-        self._tick(now)
-        item = self._item(item_id)
+        item = self._item_at(item_id, now)
         target = self._queue(to_queue)
         if target.rules.level <= item.level:
             raise RoutingError(f"queue {to_queue} is not above level {item.level}")
@@ -478,6 +475,15 @@ class RoutingEngine:
         except KeyError:
             raise UnknownItem(f"unknown item {item_id!r}") from None
 
+    def _item_at(self, item_id: str, now: float) -> _Item:
+        """An input about an item: the clock moves to ``now`` and the item must exist."""
+        if now > self.clock:
+            self.clock = now
+        item = self.items.get(item_id)
+        if item is None:
+            raise UnknownItem(f"unknown item {item_id!r}")
+        return item
+
     def _tick(self, now: float) -> None:
         if now > self.clock:
             self.clock = now
@@ -579,6 +585,11 @@ class RoutingEngine:
         # Items that need nothing beyond the queue's rules (the usual case) skip the per-agent checks.
         plain = not item.skills and not item.declined and item.level <= queue.rules.level
         if len(free) <= len(eligible):
+            if plain:  # scanned in C: max() keeps the first, so the longest idle, of the best scores
+                candidates = filter(eligible.__contains__, free)
+                if longest_idle:
+                    return next(candidates, None)
+                return max(candidates, key=eligible.__getitem__, default=None)
             best, best_score, target = None, -1, queue.best_score[stage]
             for agent_id in free:  # oldest ready first
                 score = eligible.get(agent_id)
@@ -591,6 +602,11 @@ class RoutingEngine:
             return best
         tiers = [(0, eligible)] if longest_idle else queue.tiers[stage]
         for _, members in tiers:
+            if plain:
+                present = list(filter(free.__contains__, members))
+                if present:
+                    return present[0] if len(present) == 1 else min(present, key=lambda a: agents[a].rank)
+                continue
             best, best_rank = None, math.inf
             for agent_id in members:
                 if agent_id in free:
@@ -617,15 +633,16 @@ class RoutingEngine:
             busy = self.busy_queues.get(media)
             if (not busy and not include_pull) or blocked.get(media) or load.get(media, 0) >= capacity[media]:
                 continue
-            if include_pull:
-                candidates = stages.items()
-            elif len(busy) < len(stages):
-                candidates = [(q, stages[q]) for q in busy if q in stages]
-            else:
-                candidates = [(q, s) for q, s in stages.items() if q in busy]
-            for queue_id, min_stage in candidates:
+            # Walk the smaller of (queues with push work waiting, queues the agent serves).
+            walk, other = (stages, busy) if include_pull or len(stages) <= len(busy) else (busy, stages)
+            for queue_id in walk:
+                if not include_pull and queue_id not in other:
+                    continue
                 keys = waiting[queue_id]
-                if not keys or (min_stage and not any(stage_counts[queue_id][min_stage:])):
+                if not keys:
+                    continue
+                min_stage = stages[queue_id]
+                if min_stage and not any(stage_counts[queue_id][min_stage:]):
                     continue
                 for key in keys:
                     if best is not None and key >= best:
@@ -667,7 +684,9 @@ class RoutingEngine:
             blocked[media] = blocked.get(media, 0) + 1
 
     def _finish(self, item: _Item, now: float, out: list[Decision]) -> None:
-        self._learn_handle_time(item, now)
+        if item.accepted_at is not None:  # the queue's moving average of handle time
+            previous = self.handle_time[item.queue]
+            self.handle_time[item.queue] = previous + _HANDLE_SMOOTHING * (now - item.accepted_at - previous)
         agent = self._release(item)
         del self.items[item.id]
         self._fill(agent, now, out)
@@ -690,11 +709,6 @@ class RoutingEngine:
         item.state = ItemState.waiting
         item.accepted_at = None
 
-    def _learn_handle_time(self, item: _Item, now: float) -> None:
-        if item.accepted_at is not None:
-            previous = self.handle_time[item.queue]
-            self.handle_time[item.queue] = previous + _HANDLE_SMOOTHING * (now - item.accepted_at - previous)
-
     def _is_free(self, agent: _Agent, media: str) -> bool:
         return (
             agent.presence is Presence.available
@@ -709,9 +723,8 @@ class RoutingEngine:
         agent.rank = self._seq
         agent_id = agent.id
         available = agent.presence is Presence.available
-        load, blocked, free_lines = agent.load, agent.blocked, self.free
-        for media, capacity in agent.profile.capacity.items():
-            free = free_lines[media]
+        load, blocked = agent.load, agent.blocked
+        for media, capacity, free in agent.lines:
             free.pop(agent_id, None)
             if available and load.get(media, 0) < capacity and not blocked.get(media, 0):
                 free[agent_id] = None
@@ -720,9 +733,8 @@ class RoutingEngine:
         """Put the agent in (or take them out of) the free line of each of their media."""
         agent_id = agent.id
         available = agent.presence is Presence.available
-        load, blocked, free_lines = agent.load, agent.blocked, self.free
-        for media, capacity in agent.profile.capacity.items():
-            free = free_lines[media]
+        load, blocked = agent.load, agent.blocked
+        for media, capacity, free in agent.lines:
             if available and load.get(media, 0) < capacity and not blocked.get(media, 0):
                 if agent_id not in free:
                     free[agent_id] = None
