@@ -8,8 +8,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
-from fastapi.responses import HTMLResponse
-from fastapi.staticfiles import StaticFiles  # noqa: F401 - the web UI mounts its assets here later
 from sqlalchemy import Engine
 
 from accueil import __version__
@@ -109,20 +107,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     def healthz() -> dict[str, str]:
         return {"status": "ok", "version": __version__}
 
-    @app.get("/", include_in_schema=False, response_class=HTMLResponse)
-    def home() -> str:
-        return HOME_PAGE
+    from accueil.web.routes import install_web
 
+    install_web(app)
     return app
-
-
-HOME_PAGE = """<!doctype html>
-<html lang="fr"><head><meta charset="utf-8"><title>accueil</title>
-<style>body{font-family:system-ui,sans-serif;max-width:46rem;margin:3rem auto;padding:0 1rem;color:#1d2733}
-code{background:#eef1f5;padding:.1rem .3rem;border-radius:3px}</style></head>
-<body><h1>accueil</h1>
-<p lang="fr">Centre de relation client omnicanal. L'API REST est documentée sur
-<a href="/api/docs">/api/docs</a>. La console des conseillers arrive avec la prochaine version.</p>
-<p lang="en">Omnichannel customer-relationship centre. The REST API is documented at
-<a href="/api/docs">/api/docs</a>. The agent console comes with the next version.</p>
-</body></html>"""

@@ -41,6 +41,8 @@ class Settings(BaseSettings):
     repeat_contact_window_days: int = Field(default=7, ge=0)
     default_phone_region: str = "FR"
     job_poll_seconds: float = Field(default=1.0, gt=0)
+    web_session_hours: float = Field(default=12.0, gt=0)
+    web_cookie_secure: bool = False
 
     @model_validator(mode="after")
     def _refuse_default_secret(self) -> Settings:

@@ -124,4 +124,22 @@ class ApiToken(IdMixin, Base):
     user: Mapped[User] = relationship()
 
 
+class WebSession(IdMixin, Base):
+    """A signed-in browser. The cookie holds a random secret; only its SHA-256 is stored, so sessions can be
+    listed and ended one by one (logout, password change) and a database leak opens none of them."""
+
+    __tablename__ = "web_sessions"
+
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    user_agent: Mapped[str | None] = mapped_column(String(300))
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)
+    last_seen_at: Mapped[datetime] = mapped_column(default=clock.now)
+    expires_at: Mapped[datetime]
+    ended_at: Mapped[datetime | None]
+
+    user: Mapped[User] = relationship()
+
+
 _ = IdColumn  # re-exported type used by other domains' foreign keys

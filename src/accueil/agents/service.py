@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from accueil.agents.models import ApiToken, Role, Site, SiteKind, Skill, Team, User
+from accueil.agents.models import ApiToken, Role, Site, SiteKind, Skill, Team, User, WebSession
 from accueil.core import clock
 from accueil.core.errors import Conflict, NotFound, ValidationFailed
 from accueil.core.events import Event
-from accueil.core.security import SCOPES, hash_api_token, hash_password, new_api_token
+from accueil.core.security import SCOPES, hash_api_token, hash_password, new_api_token, verify_password
 from accueil.db.session import queue_event
 from accueil.routing.config_loader import bump_config_version
 
@@ -124,3 +125,95 @@ def do_revoke_api_token(session: Session, *, token_id: str, now: datetime | None
         raise NotFound("not_found", kind="token", id=token_id)
     token.revoked_at = now or clock.now()
     queue_event(session, Event("token.revoked", {"token_id": token.id}, token.revoked_at))
+
+
+# Web sign-in ------------------------------------------------------------------------------------------------
+
+MIN_PASSWORD_LENGTH = 10
+# Verified when the username is unknown, so a wrong username costs as long as a wrong password.
+_DUMMY_HASH = hash_password("accueil-no-such-user")
+
+
+@dataclass(frozen=True)
+class StartedSession:
+    session: WebSession
+    secret: str  # goes in the cookie; only its hash is stored
+
+
+def check_login(session: Session, *, username: str, password: str) -> User | None:
+    """The active user with this username and password, or None (same cost whichever part is wrong)."""
+    user = session.scalar(select(User).where(User.username == username.strip().lower()))
+    if user is None or not user.password_hash:
+        verify_password(_DUMMY_HASH, password)
+        return None
+    if not verify_password(user.password_hash, password) or not user.active:
+        return None
+    return user
+
+
+def do_start_web_session(session: Session, *, user: User, lifetime: timedelta, user_agent: str | None = None,
+                         now: datetime | None = None) -> StartedSession:
+    now = now or clock.now()
+    secret = secrets.token_urlsafe(32)
+    row = WebSession(user_id=user.id, token_hash=hash_api_token(secret), csrf_token=secrets.token_urlsafe(32),
+                     user_agent=(user_agent or "")[:300] or None, created_at=now, last_seen_at=now,
+                     expires_at=now + lifetime)
+    session.add(row)
+    session.flush()
+    return StartedSession(row, secret)
+
+
+def authenticate_web_session(session: Session, secret: str, *, now: datetime | None = None) -> WebSession | None:
+    """The live session this cookie secret opens (not ended, not expired, its user still active)."""
+    row = session.scalar(select(WebSession).where(WebSession.token_hash == hash_api_token(secret)))
+    now = now or clock.now()
+    if row is None or row.ended_at is not None or row.expires_at <= now or not row.user.active:
+        return None
+    return row
+
+
+def do_touch_web_session(session: Session, *, session_id: str, lifetime: timedelta,
+                         now: datetime | None = None) -> None:
+    """Sliding expiry: a session in use stays open ``lifetime`` after its last request."""
+    row = session.get(WebSession, session_id)
+    if row is not None and row.ended_at is None:
+        now = now or clock.now()
+        row.last_seen_at = now
+        row.expires_at = now + lifetime
+
+
+def do_end_web_session(session: Session, *, session_id: str, now: datetime | None = None) -> None:
+    row = session.get(WebSession, session_id)
+    if row is not None and row.ended_at is None:
+        row.ended_at = now or clock.now()
+
+
+def do_change_password(session: Session, *, user_id: str, current: str, new: str, keep_session_id: str | None = None,
+                       now: datetime | None = None) -> None:
+    """Change one's own password; every other browser signed in as this user is signed out."""
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound("not_found", kind="user", id=user_id)
+    if not verify_password(user.password_hash, current):
+        raise ValidationFailed("wrong_password")
+    if len(new) < MIN_PASSWORD_LENGTH:
+        raise ValidationFailed("password_too_short", limit=MIN_PASSWORD_LENGTH)
+    if new == current:
+        raise ValidationFailed("password_unchanged")
+    user.password_hash = hash_password(new)
+    now = now or clock.now()
+    others = select(WebSession).where(WebSession.user_id == user_id, WebSession.ended_at.is_(None),
+                                      WebSession.id != (keep_session_id or ""))
+    for row in session.scalars(others):
+        row.ended_at = now
+
+
+def do_set_language(session: Session, *, user_id: str, language: str) -> None:
+    from accueil.core.i18n import LANGUAGES
+
+    if language not in LANGUAGES:
+        raise ValidationFailed("validation_error", summary=f"language must be one of {', '.join(LANGUAGES)}")
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound("not_found", kind="user", id=user_id)
+    user.language = language

@@ -7,7 +7,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from accueil.core.errors import AccueilError
@@ -17,7 +17,11 @@ from accueil.core.ids import new_id
 log = logging.getLogger(__name__)
 
 
-def error_response(request: Request, status: int, code: str, details: dict[str, Any]) -> JSONResponse:
+def error_response(request: Request, status: int, code: str, details: dict[str, Any]) -> Response:
+    from accueil.web.routes import html_error, is_web_path
+
+    if is_web_path(request.url.path) and hasattr(request.app.state, "web_environments"):
+        return html_error(request, status, code, details)  # people in a browser get a page, not JSON
     default = "fr"
     runtime = getattr(request.app.state, "runtime", None)
     if runtime is not None:
@@ -35,11 +39,11 @@ def _jsonable(details: dict[str, Any]) -> dict[str, Any]:
 
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(AccueilError)
-    async def _domain(request: Request, exc: AccueilError) -> JSONResponse:
+    async def _domain(request: Request, exc: AccueilError) -> Response:
         return error_response(request, exc.status_code, exc.code, _jsonable(exc.details))
 
     @app.exception_handler(RequestValidationError)
-    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+    async def _validation(request: Request, exc: RequestValidationError) -> Response:
         errors = [
             {"field": ".".join(str(p) for p in err.get("loc", ()) if p != "body"), "problem": err.get("msg", "")}
             for err in exc.errors()
@@ -48,12 +52,12 @@ def install_error_handlers(app: FastAPI) -> None:
         return error_response(request, 422, "validation_error", {"summary": summary, "errors": errors})
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
         code = {404: "route_not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
         return error_response(request, exc.status_code, code, {"detail": str(exc.detail)})
 
     @app.exception_handler(Exception)
-    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    async def _unexpected(request: Request, exc: Exception) -> Response:
         reference = new_id()
         log.exception("unhandled error %s on %s %s", reference, request.method, request.url.path)
         return error_response(request, 500, "internal_error", {"reference": reference})

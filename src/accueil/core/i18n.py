@@ -128,6 +128,22 @@ ERROR_MESSAGES: dict[str, dict[str, str]] = {
         "en": "This case is outside your site's scope.",
         "fr": "Cette demande est hors du périmètre de votre site.",
     },
+    "csrf_failed": {
+        "en": "This form had expired or did not come from accueil. Reload the page and try again.",
+        "fr": "Ce formulaire avait expiré ou ne venait pas d'accueil. Rechargez la page et réessayez.",
+    },
+    "wrong_password": {
+        "en": "The current password is not right.",
+        "fr": "Le mot de passe actuel n'est pas le bon.",
+    },
+    "password_too_short": {
+        "en": "The new password needs at least {limit} characters.",
+        "fr": "Le nouveau mot de passe doit compter au moins {limit} caractères.",
+    },
+    "password_unchanged": {
+        "en": "The new password is the same as the current one.",
+        "fr": "Le nouveau mot de passe est identique à l'actuel.",
+    },
     "internal_error": {
         "en": "Internal error; nothing was changed. Reference {reference}.",
         "fr": "Erreur interne ; rien n'a été modifié. Référence {reference}.",

@@ -1,0 +1,120 @@
+"""Read models of live routing for the consoles: an agent's work and offers, the queues and agents now."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from accueil.agents.models import User
+from accueil.conversations.models import Case, CaseStatus, Interaction, Motif
+from accueil.customers.models import Customer
+from accueil.routing.models import AgentState, Queue, RoutingItem
+from accueil.routing.snapshot import HELD
+
+OPEN_CASE_STATUSES = (CaseStatus.new, CaseStatus.open, CaseStatus.pending)
+
+
+@dataclass(frozen=True)
+class WorkRow:
+    """One line of an agent's work: a routed interaction they hold, or an open case that is theirs."""
+
+    case_id: str
+    reference: str
+    subject: str | None
+    customer_name: str | None
+    channel: str
+    motif_fr: str | None
+    motif_en: str | None
+    status: str  # offered, active, wrapup (routing) or the case status
+    interaction_id: str | None
+    queue_id: str | None
+    offered_at: datetime | None
+    offer_expires_at: datetime | None
+    sla_due_at: datetime | None
+    since: datetime
+
+    @property
+    def is_offer(self) -> bool:
+        return self.status == "offered"
+
+
+def _work_columns():
+    return (Case.id, Case.reference, Case.subject, Customer.display_name, Motif.label_fr, Motif.label_en)
+
+
+def my_work(session: Session, user_id: str, *, limit: int = 100) -> list[WorkRow]:
+    """Offers first, then by SLA due time (soonest first, none last), then oldest first."""
+    held = session.execute(
+        select(*_work_columns(), Interaction.channel, RoutingItem.status, RoutingItem.interaction_id,
+               RoutingItem.queue_id, RoutingItem.offered_at, RoutingItem.offer_expires_at,
+               func.coalesce(RoutingItem.sla_due_at, Case.sla_due_at), RoutingItem.arrived_at)
+        .join(Interaction, Interaction.id == RoutingItem.interaction_id)
+        .join(Case, Case.id == RoutingItem.case_id)
+        .join(Customer, Customer.id == Case.customer_id)
+        .outerjoin(Motif, Motif.id == Case.motif_id)
+        .where(RoutingItem.agent_id == user_id, RoutingItem.status.in_(HELD))
+    ).all()
+    rows = [WorkRow(case_id=r[0], reference=r[1], subject=r[2], customer_name=r[3], motif_fr=r[4], motif_en=r[5],
+                    channel=r[6].value, status=r[7], interaction_id=r[8], queue_id=r[9], offered_at=r[10],
+                    offer_expires_at=r[11], sla_due_at=r[12], since=r[13]) for r in held]
+    seen = {row.case_id for row in rows}
+    owned = session.execute(
+        select(*_work_columns(), Case.first_channel, Case.status, Case.sla_due_at, Case.updated_at)
+        .join(Customer, Customer.id == Case.customer_id)
+        .outerjoin(Motif, Motif.id == Case.motif_id)
+        .where(Case.agent_id == user_id, Case.status.in_(OPEN_CASE_STATUSES))
+        .order_by(Case.sla_due_at.is_(None), Case.sla_due_at, Case.updated_at)
+        .limit(limit)
+    ).all()
+    rows += [WorkRow(case_id=r[0], reference=r[1], subject=r[2], customer_name=r[3], motif_fr=r[4], motif_en=r[5],
+                     channel=r[6].value, status=r[7].value, interaction_id=None, queue_id=None, offered_at=None,
+                     offer_expires_at=None, sla_due_at=r[8], since=r[9]) for r in owned if r[0] not in seen]
+    far = datetime.max.replace(tzinfo=rows[0].since.tzinfo) if rows else None
+    rows.sort(key=lambda row: (not row.is_offer, row.sla_due_at or far, row.since))
+    return rows[:limit]
+
+
+def my_offers(session: Session, user_id: str) -> list[WorkRow]:
+    return [row for row in my_work(session, user_id) if row.is_offer]
+
+
+def holder_of(session: Session, interaction_id: str) -> RoutingItem | None:
+    return session.get(RoutingItem, interaction_id)
+
+
+@dataclass(frozen=True)
+class AgentNow:
+    user_id: str
+    display_name: str
+    site_id: str | None
+    presence: str
+    reason: str | None
+    presence_since: datetime
+    work: tuple[tuple[str, str, str], ...]  # (case reference, channel, routing status)
+
+
+def agents_now(session: Session) -> list[AgentNow]:
+    """Every agent who has a routing state, with what they hold now (wallboard)."""
+    states = session.execute(
+        select(AgentState.user_id, User.display_name, User.site_id, AgentState.presence, AgentState.reason,
+               AgentState.presence_since)
+        .join(User, User.id == AgentState.user_id)
+        .where(User.active.is_(True))
+        .order_by(User.display_name)
+    ).all()
+    held: dict[str, list[tuple[str, str, str]]] = {}
+    for agent_id, reference, media, status in session.execute(
+        select(RoutingItem.agent_id, Case.reference, RoutingItem.media, RoutingItem.status)
+        .join(Case, Case.id == RoutingItem.case_id)
+        .where(RoutingItem.status.in_(HELD))
+    ):
+        held.setdefault(agent_id, []).append((reference, media, status))
+    return [AgentNow(user_id=s[0], display_name=s[1], site_id=s[2], presence=s[3], reason=s[4],
+                     presence_since=s[5], work=tuple(held.get(s[0], ()))) for s in states]
+
+
+def queues_by_id(session: Session) -> dict[str, Queue]:
+    return {queue.id: queue for queue in session.scalars(select(Queue).where(Queue.active.is_(True)))}

@@ -1,0 +1,76 @@
+"""Live updates to open pages over Server-Sent Events.
+
+One stream per open page. Domain events arrive from the event bus (this process's, or every process's
+through Redis) on the publisher's thread; each is turned into the few named signals a page listens to
+(``offer``, ``work``, ``case``, ``board``) and handed to the page's asyncio queue. The page's HTMX panels
+re-fetch themselves on those signals, so the server keeps one rendering path for first load and update.
+An agent hears only about their own work; supervisors hear every routing change (for the wallboard).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import StreamingResponse
+
+from accueil.core.events import Event
+from accueil.web.session import WebUser, current_user
+
+router = APIRouter(include_in_schema=False)
+
+HEARTBEAT_SECONDS = 15.0
+MAX_PENDING = 200  # a page that stopped reading is dropped rather than buffered without end
+
+
+def signals_for(user: WebUser, event: Event) -> list[tuple[str, dict]]:
+    """The signals this user's pages get for one domain event (none for most)."""
+    data, name = event.data, event.name
+    signals: list[tuple[str, dict]] = []
+    mine = data.get("agent_id") == user.user_id
+    if name == "routing.offered" and mine:
+        signals += [("offer", {"interaction_id": data.get("interaction_id")}), ("work", {})]
+    elif name in ("routing.requeued", "routing.freed", "routing.presence") and mine:
+        signals += [("offer", {}), ("work", {})]
+    elif name in ("message.sent", "case.note_added", "case.status_changed", "case.escalated", "case.reopened"):
+        signals.append(("case", {"case_id": data.get("case_id")}))
+    if user.is_supervisor and (name.startswith("routing.") or name.startswith("interaction.")):
+        signals.append(("board", {}))
+    return signals
+
+
+def format_sse(kind: str, data: dict) -> str:
+    return f"event: {kind}\ndata: {json.dumps(data)}\n\n"
+
+
+@router.get("/live")
+async def live(request: Request, user: WebUser = Depends(current_user)) -> StreamingResponse:
+    loop = asyncio.get_running_loop()
+    queue: asyncio.Queue[tuple[str, dict]] = asyncio.Queue()
+
+    def on_event(event: Event) -> None:
+        for signal in signals_for(user, event):
+            if queue.qsize() < MAX_PENDING:
+                loop.call_soon_threadsafe(queue.put_nowait, signal)
+
+    unsubscribe = request.app.state.runtime.bus.subscribe(on_event)
+
+    async def stream() -> AsyncIterator[str]:
+        try:
+            yield ": connected\n\n"
+            while True:
+                try:
+                    kind, data = await asyncio.wait_for(queue.get(), timeout=HEARTBEAT_SECONDS)
+                except TimeoutError:
+                    if await request.is_disconnected():
+                        return
+                    yield ": keep-alive\n\n"
+                    continue
+                yield format_sse(kind, data)
+        finally:
+            unsubscribe()
+
+    return StreamingResponse(stream(), media_type="text/event-stream",
+                             headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})

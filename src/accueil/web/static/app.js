@@ -1,0 +1,55 @@
+// accueil — small behaviours htmx does not cover. No inline scripts (the CSP forbids them).
+(function () {
+  "use strict";
+
+  function pad(n) { return n < 10 ? "0" + n : String(n); }
+
+  function elapsed(seconds) {
+    seconds = Math.max(0, Math.floor(seconds));
+    var h = Math.floor(seconds / 3600), m = Math.floor((seconds % 3600) / 60), s = seconds % 60;
+    return h ? h + " h " + pad(m) + " min" : m ? m + " min " + pad(s) + " s" : s + " s";
+  }
+
+  // Time in state, wrap-up timers and offer countdowns, ticking every second.
+  function tick() {
+    var now = Date.now();
+    document.querySelectorAll("[data-since]").forEach(function (el) {
+      var since = Date.parse(el.getAttribute("data-since"));
+      if (!isNaN(since)) { el.textContent = elapsed((now - since) / 1000); }
+    });
+    document.querySelectorAll("[data-expires]").forEach(function (el) {
+      var left = (Date.parse(el.getAttribute("data-expires")) - now) / 1000;
+      el.textContent = left > 0 ? "⏱ " + elapsed(left) : "⏱ 0 s";
+    });
+  }
+  setInterval(tick, 1000);
+  document.addEventListener("htmx:afterSettle", tick);
+  document.addEventListener("DOMContentLoaded", tick);
+
+  // The language picker submits itself.
+  document.addEventListener("change", function (event) {
+    if (event.target.classList && event.target.classList.contains("autosubmit")) {
+      event.target.form.submit();
+    }
+  });
+
+  // A case update only refreshes the conversation that shows that case.
+  document.addEventListener("htmx:confirm", function (event) {
+    var trigger = event.detail.triggeringEvent;
+    if (!trigger || trigger.type !== "sse:case") { return; }
+    var shown = event.detail.elt.getAttribute("data-case-id");
+    var data = {};
+    try { data = JSON.parse(trigger.detail.data || "{}"); } catch (e) { data = {}; }
+    if (!shown || data.case_id !== shown) { event.preventDefault(); }
+  });
+
+  // Keyboard: Alt+A accepts the first offer, Alt+D declines it.
+  document.addEventListener("keydown", function (event) {
+    if (!event.altKey) { return; }
+    var offer = document.querySelector(".offer");
+    if (!offer) { return; }
+    var buttons = offer.querySelectorAll("button");
+    if (event.key === "a" && buttons[0]) { buttons[0].click(); event.preventDefault(); }
+    if (event.key === "d" && buttons[1]) { buttons[1].click(); event.preventDefault(); }
+  });
+})();

@@ -1,0 +1,223 @@
+"""The agent console: presence, live offers, my work, and the conversation with the customer's journey.
+
+Thin: each handler checks the session (and CSRF on writes), calls the routing or conversations service in
+one transaction, and renders a template or an HTMX fragment. Live updates come from ``/live`` (SSE):
+the page's panels re-fetch themselves when their event arrives.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import Response
+from sqlalchemy import distinct, select
+from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
+
+from accueil.agents.models import Role
+from accueil.conversations import queries as conversation_queries
+from accueil.conversations import service as conversations
+from accueil.conversations.api import check_case_scope
+from accueil.conversations.models import Case, Interaction
+from accueil.core import clock
+from accueil.core.errors import ValidationFailed
+from accueil.routing import queries as routing_queries
+from accueil.routing import service as routing
+from accueil.routing.decisions import Presence
+from accueil.web.render import is_htmx, redirect, render
+from accueil.web.session import STAFF, WebUser, check_csrf, current_user, require_role
+
+router = APIRouter(prefix="/agent", include_in_schema=False)
+
+PAUSE_REASONS = ("break", "lunch", "training", "meeting", "back_office", "no_answer")
+TIMELINE_LENGTH = 30
+
+
+async def agent_user(user: WebUser = Depends(current_user)) -> WebUser:
+    require_role(user, STAFF)
+    return user
+
+
+async def _read(request: Request, work: Callable[[Session], Any]) -> Any:
+    rt = request.app.state.runtime
+
+    def run() -> Any:
+        with rt.factory() as session, session.begin():
+            return work(session)
+
+    return await run_in_threadpool(run)
+
+
+def _state(session: Session, user: WebUser) -> dict:
+    if user.role not in (Role.agent, Role.partner_agent, Role.supervisor):
+        return {"presence": None}
+    state = routing.ensure_agent_state(session, user.user_id, clock.now())
+    return {"presence": state.presence, "reason": state.reason, "presence_since": state.presence_since}
+
+
+def _conversation(session: Session, user: WebUser, case_id: str) -> dict:
+    case = conversations.access_case(session, case_id)
+    check_case_scope(session, user.principal(), case)
+    customer = case_customer(session, case)
+    timeline = conversation_queries.customer_timeline(session, customer_id=customer.id, cursor=None,
+                                                      limit=TIMELINE_LENGTH).items
+    held = session.scalars(select(Interaction.id).where(Interaction.case_id == case.id)).all()
+    items = [row for row in routing_queries.my_work(session, user.user_id) if row.interaction_id in held]
+    codes = session.scalars(select(distinct(Case.resolution_code)).where(Case.resolution_code.is_not(None))
+                            .limit(50)).all()
+    return {
+        "case": case, "customer": customer, "identities": list(customer.identities),
+        "messages": conversation_queries.case_messages(session, case.id, include_internal=True),
+        "timeline": timeline, "held_items": items, "resolution_codes": sorted(codes),
+        "interaction_ids": set(held),
+    }
+
+
+def case_customer(session: Session, case: Case):
+    from accueil.customers.service import access_customer
+
+    return access_customer(session, case.customer_id)
+
+
+@router.get("")
+async def console(request: Request, case: str | None = None, user: WebUser = Depends(agent_user)) -> Response:
+    def load(session: Session) -> dict:
+        context = {"state": _state(session, user), "work": routing_queries.my_work(session, user.user_id),
+                   "pause_reasons": PAUSE_REASONS, "selected": None}
+        if case:
+            context["selected"] = _conversation(session, user, case)
+        return context
+
+    return render(request, "agent/console.html", await _read(request, load), user=user)
+
+
+@router.get("/work")
+async def work_panel(request: Request, user: WebUser = Depends(agent_user)) -> Response:
+    rows = await _read(request, lambda s: routing_queries.my_work(s, user.user_id))
+    return render(request, "agent/_work.html", {"work": rows}, user=user)
+
+
+@router.get("/offers")
+async def offers_panel(request: Request, user: WebUser = Depends(agent_user)) -> Response:
+    rows = await _read(request, lambda s: routing_queries.my_offers(s, user.user_id))
+    return render(request, "agent/_offers.html", {"offers": rows}, user=user)
+
+
+@router.get("/presence")
+async def presence_panel(request: Request, user: WebUser = Depends(agent_user)) -> Response:
+    state = await _read(request, lambda s: _state(s, user))
+    return render(request, "agent/_presence.html", {"state": state, "pause_reasons": PAUSE_REASONS}, user=user)
+
+
+@router.post("/presence")
+async def set_presence(request: Request, presence: str = Form(...), reason: str = Form(""),
+                       user: WebUser = Depends(agent_user)) -> Response:
+    await check_csrf(request, user)
+    rt = request.app.state.runtime
+    chosen = Presence(presence)
+    paused_for = (reason if reason in PAUSE_REASONS else "break") if chosen is Presence.paused else None
+
+    def change(session: Session) -> dict:
+        routing.do_set_presence(session, rules=rt.routing_rules, user_id=user.user_id, presence=chosen,
+                                reason=paused_for)
+        return _state(session, user)
+
+    state = await _read(request, change)
+    return render(request, "agent/_presence.html", {"state": state, "pause_reasons": PAUSE_REASONS}, user=user,
+                  headers={"HX-Trigger": "work-changed"})
+
+
+def _case_of(session: Session, interaction_id: str) -> str:
+    return conversations.access_interaction(session, interaction_id).case_id
+
+
+@router.post("/items/{interaction_id}/accept")
+async def accept(request: Request, interaction_id: str, user: WebUser = Depends(agent_user)) -> Response:
+    await check_csrf(request, user)
+    rt = request.app.state.runtime
+
+    def take(session: Session) -> str:
+        routing.do_accept(session, rules=rt.routing_rules, item_id=interaction_id, user_id=user.user_id)
+        return _case_of(session, interaction_id)
+
+    case_id = await _read(request, take)
+    return redirect(request, f"/agent?case={case_id}")
+
+
+@router.post("/items/{interaction_id}/decline")
+async def decline(request: Request, interaction_id: str, user: WebUser = Depends(agent_user)) -> Response:
+    await check_csrf(request, user)
+    rt = request.app.state.runtime
+    await _read(request, lambda s: routing.do_decline(s, rules=rt.routing_rules, item_id=interaction_id,
+                                                      user_id=user.user_id))
+    return Response(status_code=204, headers={"HX-Trigger": "work-changed"})
+
+
+@router.post("/items/{interaction_id}/end")
+async def end(request: Request, interaction_id: str, wrapup: str = Form(""),
+              user: WebUser = Depends(agent_user)) -> Response:
+    """Hang up / close the exchange; with wrap-up the agent stays busy until they end it."""
+    await check_csrf(request, user)
+    rt = request.app.state.runtime
+
+    def finish(session: Session) -> str:
+        routing.do_end(session, rules=rt.routing_rules, item_id=interaction_id, wrapup=bool(wrapup),
+                       user_id=user.user_id)
+        return _case_of(session, interaction_id)
+
+    case_id = await _read(request, finish)
+    return redirect(request, f"/agent?case={case_id}")
+
+
+@router.post("/items/{interaction_id}/wrapup-end")
+async def end_wrapup(request: Request, interaction_id: str, user: WebUser = Depends(agent_user)) -> Response:
+    await check_csrf(request, user)
+    rt = request.app.state.runtime
+    await _read(request, lambda s: routing.do_end_wrapup(s, rules=rt.routing_rules, item_id=interaction_id,
+                                                         user_id=user.user_id))
+    return redirect(request, "/agent")
+
+
+@router.get("/cases/{case_id}")
+async def conversation(request: Request, case_id: str, user: WebUser = Depends(agent_user)) -> Response:
+    if not is_htmx(request):
+        return redirect(request, f"/agent?case={case_id}")
+    context = await _read(request, lambda s: _conversation(s, user, case_id))
+    return render(request, "agent/_conversation.html", {"selected": context}, user=user)
+
+
+async def _case_action(request: Request, user: WebUser, case_id: str, action: Callable[[Session], Any]) -> Response:
+    await check_csrf(request, user)
+
+    def run(session: Session) -> dict:
+        check_case_scope(session, user.principal(), conversations.access_case(session, case_id))
+        action(session)
+        session.flush()
+        return _conversation(session, user, case_id)
+
+    context = await _read(request, run)
+    return render(request, "agent/_conversation.html", {"selected": context}, user=user,
+                  headers={"HX-Trigger": "work-changed"})
+
+
+@router.post("/cases/{case_id}/reply")
+async def reply(request: Request, case_id: str, body: str = Form(""), internal: str = Form(""),
+                user: WebUser = Depends(agent_user)) -> Response:
+    config = request.app.state.runtime.conversation_config
+    if internal:
+        return await _case_action(request, user, case_id, lambda s: conversations.do_add_note(
+            s, case_id=case_id, author_user_id=user.user_id, body_text=body, config=config))
+    return await _case_action(request, user, case_id, lambda s: conversations.do_reply(
+        s, case_id=case_id, author_user_id=user.user_id, body_text=body, config=config))
+
+
+@router.post("/cases/{case_id}/resolve")
+async def resolve(request: Request, case_id: str, resolution_code: str = Form(...),
+                  user: WebUser = Depends(agent_user)) -> Response:
+    code = resolution_code.strip()[:60]
+    if not code:
+        raise ValidationFailed("validation_error", summary="resolution code required")
+    return await _case_action(request, user, case_id, lambda s: conversations.do_resolve_case(
+        s, case_id=case_id, resolution_code=code, actor_id=user.user_id))

@@ -1,0 +1,155 @@
+"""Write the French web catalog from the extracted template and this table (run after changing strings):
+
+    .venv/bin/pybabel extract -F babel.cfg -k translate:2 -o src/accueil/web/locales/messages.pot \
+        --no-location --sort-output --omit-header .
+    .venv/bin/python tools/fr_web_catalog.py
+
+A message of the template missing here fails loudly (and tests/web/test_i18n.py fails too).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from babel.messages.catalog import Catalog
+from babel.messages.pofile import read_po, write_po
+
+LOCALES = Path(__file__).resolve().parents[1] / "src" / "accueil" / "web" / "locales"
+
+FRENCH = {
+    "Abandoned": "Abandonnés",
+    "Accept": "Accepter",
+    "Agent": "Conseiller",
+    "Agents": "Conseillers",
+    "Answered": "Traités",
+    "Available": "Disponible",
+    "Back to the start page": "Retour à l'accueil",
+    "Change": "Changer",
+    "Change my password": "Changer mon mot de passe",
+    "Choose a piece of work on the left, or go available to receive new contacts.":
+        "Choisissez un travail à gauche, ou passez disponible pour recevoir de nouveaux contacts.",
+    "Console": "Console",
+    "Current password": "Mot de passe actuel",
+    "Current work": "Travail en cours",
+    "Customer": "Client",
+    "Customer journey": "Parcours client",
+    "Customer-relationship centre": "Centre de relation client",
+    "Decline": "Refuser",
+    "Due": "Échéance",
+    "End the exchange": "Terminer l'échange",
+    "End wrap-up": "Terminer le post-appel",
+    "Error": "Erreur",
+    "Internal note": "Note interne",
+    "Internal note (never sent)": "Note interne (jamais envoyée)",
+    "Language": "Langue",
+    "Level": "Niveau",
+    "Longest wait": "Attente la plus longue",
+    "Main": "Principal",
+    "Messages": "Messages",
+    "Motif": "Motif",
+    "My status": "Mon statut",
+    "My work": "Mon travail",
+    "New contact": "Nouveau contact",
+    "New password (at least 10 characters)": "Nouveau mot de passe (10 caractères au moins)",
+    "New password again": "Nouveau mot de passe, à nouveau",
+    "No message yet.": "Pas encore de message.",
+    "Not allowed": "Accès refusé",
+    "Not found": "Introuvable",
+    "Nothing for you right now.": "Rien pour vous pour l'instant.",
+    "Offline": "Hors ligne",
+    "Password": "Mot de passe",
+    "Pause": "Pause",
+    "Pause reason": "Motif de pause",
+    "Paused": "En pause",
+    "Queue": "File",
+    "Queues today": "Files d'attente aujourd'hui",
+    "Reply to the customer": "Répondre au client",
+    "Resolution": "Résolution",
+    "Resolution code": "Code de résolution",
+    "Resolve": "Résoudre",
+    "SMS": "SMS",
+    "Send": "Envoyer",
+    "Service level": "Niveau de service",
+    "Sign in": "Se connecter",
+    "Sign out": "Se déconnecter",
+    "Site": "Site",
+    "Skip to content": "Aller au contenu",
+    "Something went wrong": "Une erreur est survenue",
+    "State": "État",
+    "Status": "Statut",
+    "Target": "Objectif",
+    "The two new passwords differ.": "Les deux nouveaux mots de passe diffèrent.",
+    "Time in state": "Depuis",
+    "Too many failed attempts. Wait 15 minutes and try again.":
+        "Trop d'essais infructueux. Attendez 15 minutes avant de réessayer.",
+    "Unknown customer": "Client inconnu",
+    "Username": "Identifiant",
+    "Waiting": "En attente",
+    "Wallboard": "Tableau de bord",
+    "WhatsApp": "WhatsApp",
+    "Wrap-up": "Post-appel",
+    "Wrong username or password.": "Identifiant ou mot de passe incorrect.",
+    "Your password was changed. Your other sessions were signed out.":
+        "Votre mot de passe a été changé. Vos autres sessions ont été déconnectées.",
+    "Your role takes no routed work.": "Votre rôle ne reçoit pas de travail routé.",
+    "Your sign-in form had expired. Please try again.": "Votre formulaire de connexion avait expiré. Réessayez.",
+    "abandoned": "abandonné",
+    "back office": "back-office",
+    "break": "pause",
+    "callback": "rappel",
+    "chat": "chat",
+    "chat visitor": "visiteur du chat",
+    "closed": "clôturée",
+    "customer number": "numéro client",
+    "deflected": "auto-résolu",
+    "email": "e-mail",
+    "failed": "échec",
+    "handled": "traité",
+    "in progress": "en cours",
+    "letter": "courrier",
+    "lunch": "déjeuner",
+    "meeting": "réunion",
+    "missed": "manqué",
+    "missed a call": "appel manqué",
+    "new": "nouvelle",
+    "open": "ouverte",
+    "pending": "en attente du client",
+    "phone": "téléphone",
+    "resolved": "résolue",
+    "ringing": "sonne",
+    "social": "réseaux sociaux",
+    "then wrap-up": "puis post-appel",
+    "training": "formation",
+    "visit": "visite",
+    "waiting": "en attente",
+    "web form": "formulaire web",
+    "wrap-up": "post-appel",
+}
+
+
+def main() -> int:
+    with (LOCALES / "messages.pot").open("rb") as handle:
+        template = read_po(handle)
+    catalog = Catalog(locale="fr", project="accueil", fuzzy=False)
+    missing = []
+    for message in template:
+        if not message.id:
+            continue
+        if message.id not in FRENCH:
+            missing.append(message.id)
+            continue
+        catalog.add(message.id, FRENCH[message.id])
+    if missing:
+        print("no French for:\n  " + "\n  ".join(missing), file=sys.stderr)
+        return 1
+    target = LOCALES / "fr" / "LC_MESSAGES" / "messages.po"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with target.open("wb") as handle:
+        write_po(handle, catalog, omit_header=False, sort_output=True, no_location=True, width=110)
+    print(f"{len(catalog)} messages written to {target}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
