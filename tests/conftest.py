@@ -118,6 +118,7 @@ def runtime(shared_runtime: Runtime) -> Runtime:
     """A clean database (every table emptied) and a fresh list of published events."""
     _clean(shared_runtime)
     shared_runtime.routing_rules.clear()
+    shared_runtime.login_throttle.clear()
     shared_runtime.bus.published.clear()  # type: ignore[attr-defined]
     return shared_runtime
 

@@ -23,6 +23,7 @@ from accueil.core.errors import PermissionDenied, Unauthenticated
 from accueil.core.events import EventBus
 from accueil.core.i18n import pick_language
 from accueil.core.idempotency import do_remember_response, find_replay, request_fingerprint
+from accueil.core.security import LoginThrottle
 from accueil.routing.config_loader import RoutingConfigCache
 
 
@@ -38,6 +39,7 @@ class Runtime:
     inbound_writer: InboundWriter
     principals: PrincipalCache = field(default_factory=lambda: PrincipalCache())
     routing_rules: RoutingConfigCache = field(default_factory=lambda: RoutingConfigCache())
+    login_throttle: LoginThrottle = field(default_factory=lambda: LoginThrottle())
 
     def __post_init__(self) -> None:
         self.bus.subscribe(self.principals.clear, prefix="token.revoked")

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import threading
+import time
+from collections import deque
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -45,3 +48,42 @@ def new_api_token() -> str:
 def hash_api_token(token: str) -> str:
     """Tokens carry 256 random bits, so a fast hash is enough (no dictionary to attack)."""
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+MAX_FAILURES, FAILURE_WINDOW = 5, 15 * 60.0  # per username and per address
+
+
+class LoginThrottle:
+    """Slows password guessing: after 5 failures in 15 minutes, that username or address must wait."""
+
+    def __init__(self) -> None:
+        self._failures: dict[str, deque[float]] = {}
+        self._lock = threading.Lock()
+
+    def _recent(self, key: str, now: float) -> deque[float]:
+        failures = self._failures.setdefault(key, deque())
+        while failures and failures[0] <= now - FAILURE_WINDOW:
+            failures.popleft()
+        return failures
+
+    def blocked(self, *keys: str) -> bool:
+        now = time.monotonic()
+        with self._lock:
+            return any(len(self._recent(key, now)) >= MAX_FAILURES for key in keys)
+
+    def failed(self, *keys: str) -> None:
+        now = time.monotonic()
+        with self._lock:
+            if len(self._failures) > 10_000:
+                self._failures.clear()
+            for key in keys:
+                self._recent(key, now).append(now)
+
+    def succeeded(self, *keys: str) -> None:
+        with self._lock:
+            for key in keys:
+                self._failures.pop(key, None)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._failures.clear()

@@ -12,7 +12,7 @@ from accueil.core.i18n import error_message
 from accueil.web.i18n import WEB_DIR, make_environments
 from accueil.web.render import is_htmx, redirect, render
 from accueil.web.session import CsrfFailed, LoginRequired
-from accueil.web.views.account import LoginThrottle, home_of
+from accueil.web.views.account import home_of
 
 
 def is_web_path(path: str) -> bool:
@@ -32,7 +32,6 @@ def html_error(request: Request, status: int, code: str, details: dict[str, Any]
 
 def install_web(app: FastAPI) -> None:
     app.state.web_environments = make_environments(app.state.runtime.settings.timezone)
-    app.state.login_throttle = LoginThrottle()
     app.mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static")
 
     @app.exception_handler(LoginRequired)

@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import threading
-import time
-from collections import deque
-
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
@@ -30,41 +26,6 @@ from accueil.web.session import (
 )
 
 router = APIRouter(include_in_schema=False)
-
-MAX_FAILURES, FAILURE_WINDOW = 5, 15 * 60.0  # per username and per address
-
-
-class LoginThrottle:
-    """Slows password guessing: after 5 failures in 15 minutes, that username or address must wait."""
-
-    def __init__(self) -> None:
-        self._failures: dict[str, deque[float]] = {}
-        self._lock = threading.Lock()
-
-    def _recent(self, key: str, now: float) -> deque[float]:
-        failures = self._failures.setdefault(key, deque())
-        while failures and failures[0] <= now - FAILURE_WINDOW:
-            failures.popleft()
-        return failures
-
-    def blocked(self, *keys: str) -> bool:
-        now = time.monotonic()
-        with self._lock:
-            return any(len(self._recent(key, now)) >= MAX_FAILURES for key in keys)
-
-    def failed(self, *keys: str) -> None:
-        now = time.monotonic()
-        with self._lock:
-            if len(self._failures) > 10_000:
-                self._failures.clear()
-            for key in keys:
-                self._recent(key, now).append(now)
-
-    def succeeded(self, *keys: str) -> None:
-        with self._lock:
-            for key in keys:
-                self._failures.pop(key, None)
-
 
 def home_of(role: Role) -> str:
     return "/supervisor" if role in (Role.admin, Role.supervisor) else "/agent"
@@ -99,7 +60,7 @@ async def login(request: Request, username: str = Form(""), password: str = Form
     if not same_token(csrf_token, request.cookies.get(LOGIN_CSRF_COOKIE, "")):
         return _login_page(request, error=translate(language, "Your sign-in form had expired. Please try again."),
                            username=username, next_url=next_url, status_code=400)
-    throttle: LoginThrottle = request.app.state.login_throttle
+    throttle = rt.login_throttle
     keys = (f"user:{username.strip().lower()}", f"addr:{request.client.host if request.client else '?'}")
     if throttle.blocked(*keys):
         return _login_page(request, error=translate(language, "Too many failed attempts. Wait 15 minutes and try "

@@ -12,7 +12,7 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import Response
-from sqlalchemy import distinct, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
@@ -65,7 +65,7 @@ def _conversation(session: Session, user: WebUser, case_id: str) -> dict:
                                                       limit=TIMELINE_LENGTH).items
     held = session.scalars(select(Interaction.id).where(Interaction.case_id == case.id)).all()
     items = [row for row in routing_queries.my_work(session, user.user_id) if row.interaction_id in held]
-    codes = session.scalars(select(distinct(Case.resolution_code)).where(Case.resolution_code.is_not(None))
+    codes = session.scalars(select(Case.resolution_code).where(Case.resolution_code.is_not(None)).distinct()
                             .limit(50)).all()
     return {
         "case": case, "customer": customer, "identities": list(customer.identities),
