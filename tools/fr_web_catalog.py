@@ -22,6 +22,7 @@ FRENCH = {
     "Accept": "Accepter",
     "Agent": "Conseiller",
     "Agents": "Conseillers",
+    "Answer within": "Répondre sous",
     "Answered": "Traités",
     "Available": "Disponible",
     "Back to the start page": "Retour à l'accueil",

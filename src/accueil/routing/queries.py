@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from accueil.agents.models import User
 from accueil.conversations.models import Case, CaseStatus, Interaction, Motif
 from accueil.customers.models import Customer
+from accueil.routing.config_loader import ROUTABLE_ROLES
 from accueil.routing.models import AgentState, Queue, RoutingItem
 from accueil.routing.snapshot import HELD
 
@@ -92,17 +93,18 @@ class AgentNow:
     site_id: str | None
     presence: str
     reason: str | None
-    presence_since: datetime
+    presence_since: datetime | None
     work: tuple[tuple[str, str, str], ...]  # (case reference, channel, routing status)
 
 
 def agents_now(session: Session) -> list[AgentNow]:
-    """Every agent who has a routing state, with what they hold now (wallboard)."""
+    """Every active agent who may take routed work, with their state (offline if never signed in) and what
+    they hold now (wallboard)."""
     states = session.execute(
-        select(AgentState.user_id, User.display_name, User.site_id, AgentState.presence, AgentState.reason,
+        select(User.id, User.display_name, User.site_id, AgentState.presence, AgentState.reason,
                AgentState.presence_since)
-        .join(User, User.id == AgentState.user_id)
-        .where(User.active.is_(True))
+        .outerjoin(AgentState, AgentState.user_id == User.id)
+        .where(User.active.is_(True), User.role.in_(ROUTABLE_ROLES))
         .order_by(User.display_name)
     ).all()
     held: dict[str, list[tuple[str, str, str]]] = {}
@@ -112,7 +114,7 @@ def agents_now(session: Session) -> list[AgentNow]:
         .where(RoutingItem.status.in_(HELD))
     ):
         held.setdefault(agent_id, []).append((reference, media, status))
-    return [AgentNow(user_id=s[0], display_name=s[1], site_id=s[2], presence=s[3], reason=s[4],
+    return [AgentNow(user_id=s[0], display_name=s[1], site_id=s[2], presence=s[3] or "offline", reason=s[4],
                      presence_since=s[5], work=tuple(held.get(s[0], ()))) for s in states]
 
 

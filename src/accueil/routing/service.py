@@ -169,6 +169,7 @@ def do_accept(session: Session, *, rules: RoutingConfigCache, item_id: str, user
     except RoutingError as exc:
         raise _as_error(exc) from exc
     routing.record(item_id, "answered", agent_id=user_id)
+    queue_event(session, Event("routing.accepted", {"interaction_id": item_id, "agent_id": user_id}, routing.now))
     return _finish(routing, [])
 
 
@@ -199,6 +200,8 @@ def do_end(session: Session, *, rules: RoutingConfigCache, item_id: str, wrapup:
         raise _as_error(exc) from exc
     routing.record(item_id, "ended", agent_id=row.agent_id,
                    outcome=Outcome.handled if handled else Outcome.abandoned)
+    queue_event(session, Event("routing.ended", {"interaction_id": item_id, "agent_id": row.agent_id,
+                                                 "handled": handled, "wrapup": wrapup}, routing.now))
     if handled and not wrapup:
         routing.record(item_id, "wrapup_ended", agent_id=row.agent_id)
     return _finish(routing, decisions)

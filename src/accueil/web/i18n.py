@@ -77,10 +77,13 @@ class Formatter:
         return "–" if value is None else format_percent(value, format="#,##0 %", locale=self.language)
 
     def duration(self, seconds: float | None) -> str:
-        """3 s, 1 min 05 s, 2 h 03 min: short and the same in both languages."""
+        """3 s, 1 min 05 s, 2 h 03 min, 3 j 04 h (3 d 04 h): short, for tables and timers."""
         if seconds is None:
             return "–"
         total = max(int(round(seconds)), 0)
+        days, rest = divmod(total, 86400)
+        if days:
+            return f"{days} {'j' if self.language == 'fr' else 'd'} {rest // 3600:02d} h"
         hours, rest = divmod(total, 3600)
         minutes, secs = divmod(rest, 60)
         if hours:

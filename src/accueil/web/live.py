@@ -32,7 +32,7 @@ def signals_for(user: WebUser, event: Event) -> list[tuple[str, dict]]:
     mine = data.get("agent_id") == user.user_id
     if name == "routing.offered" and mine:
         signals += [("offer", {"interaction_id": data.get("interaction_id")}), ("work", {})]
-    elif name in ("routing.requeued", "routing.freed", "routing.presence") and mine:
+    elif name in ("routing.requeued", "routing.freed", "routing.presence", "routing.accepted", "routing.ended") and mine:
         signals += [("offer", {}), ("work", {})]
     elif name in ("message.sent", "case.note_added", "case.status_changed", "case.escalated", "case.reopened"):
         signals.append(("case", {"case_id": data.get("case_id")}))

@@ -19,7 +19,7 @@
     });
     document.querySelectorAll("[data-expires]").forEach(function (el) {
       var left = (Date.parse(el.getAttribute("data-expires")) - now) / 1000;
-      el.textContent = left > 0 ? "⏱ " + elapsed(left) : "⏱ 0 s";
+      el.textContent = elapsed(Math.max(left, 0));
     });
   }
   setInterval(tick, 1000);

@@ -1,0 +1,87 @@
+"""The agent console and the wallboard over real HTTP: the customer's journey, escaping, scope, live counts."""
+
+from __future__ import annotations
+
+from accueil.conversations.service import do_escalate_case
+from tests.factories import inbound
+
+
+def post(http, cast, channel: str, **extra) -> dict:
+    response = http.post("/api/v1/inbound", json=inbound(channel, **extra), headers=cast.auth("alice"))
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def test_the_conversation_shows_the_customer_journey_across_channels(web, http, cast):
+    call = post(http, cast, "voice", motif="remboursement", body_text="(appel)")
+    mail = post(http, cast, "email", subject="Colis abîmé", body_text="Mon colis est arrivé abîmé.")
+    alice = web("alice")
+    page = alice.get(f"/agent?case={mail['case_id']}")
+    assert page.status_code == 200
+    journey = page.text.split('class="timeline"')[1]
+    assert "téléphone" in journey and "e-mail" in journey  # both channels, labelled in French
+    assert "Colis abîmé" in page.text and "David Martin" in page.text and "+33612345678" in page.text
+    assert call["case_id"] != mail["case_id"]
+    fragment = alice.get(f"/agent/cases/{call['case_id']}", htmx=True)
+    assert fragment.status_code == 200 and fragment.text.lstrip().startswith('<section id="conversation"')
+
+
+def test_message_bodies_show_as_text_never_as_markup(web, http, cast):
+    hostile = '<script>alert("x")</script><img src=x onerror=alert(1)>'
+    created = post(http, cast, "chat", body_text=hostile, subject="<b>gras</b>")
+    alice = web("alice")
+    page = alice.get(f"/agent?case={created['case_id']}").text
+    assert "<script>alert" not in page and "<img src=x" not in page and "<b>gras</b>" not in page
+    assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in page and "&lt;b&gt;gras&lt;/b&gt;" in page
+    answered = alice.post(f"/agent/cases/{created['case_id']}/reply", {"body": "<i>ok</i> & merci"})
+    assert "&lt;i&gt;ok&lt;/i&gt; &amp; merci" in answered.text
+
+
+def test_a_partner_agent_cannot_open_a_case_outside_its_scope(web, http, cast, runtime):
+    created = post(http, cast, "email")
+    with runtime.factory() as session, session.begin():
+        do_escalate_case(session, case_id=created["case_id"], level=2)
+    chloe = web("chloe")
+    page = chloe.get(f"/agent?case={created['case_id']}")
+    assert page.status_code == 403 and "hors du périmètre de votre site" in page.text
+    assert chloe.get(f"/agent/cases/{created['case_id']}", htmx=True).status_code == 403
+    reply = chloe.post(f"/agent/cases/{created['case_id']}/reply", {"body": "Bonjour"})
+    assert reply.status_code == 403
+    api = http.get(f"/api/v1/cases/{created['case_id']}", headers=cast.auth("chloe"))
+    assert api.status_code == 403 and api.json()["error"]["code"] == "case_out_of_scope"
+    level_one = post(http, cast, "email", email="zoe@example.fr")
+    assert chloe.get(f"/agent?case={level_one['case_id']}").status_code == 200
+
+
+def test_resolve_from_the_console(web, http, cast):
+    created = post(http, cast, "email")
+    alice = web("alice")
+    resolved = alice.post(f"/agent/cases/{created['case_id']}/resolve", {"resolution_code": "info_donnee"})
+    assert resolved.status_code == 200 and "résolue" in resolved.text and "info_donnee" in resolved.text
+    case = http.get(f"/api/v1/cases/{created['case_id']}", headers=cast.auth("alice")).json()["case"]
+    assert case["status"] == "resolved" and case["resolution_code"] == "info_donnee"
+
+
+def test_presence_and_the_wallboard_counts(web, http, cast, runtime):
+    bob = web("bob")
+    alice = web("alice")
+    waiting = post(http, cast, "voice", queue="tel_n1", body_text="(appel)")
+    board = bob.get("/supervisor/board", htmx=True).text
+    row = board.split('data-queue="tel_n1"')[1].split("</tr>")[0]
+    assert '<td class="num" data-field="waiting">1</td>' in row
+    assert '<td class="num" data-field="answered">0</td>' in row
+    available = alice.post("/agent/presence", {"presence": "available"})
+    assert available.status_code == 200 and "presence-available" in available.text
+    offers = alice.get("/agent/offers", htmx=True).text
+    assert waiting["interaction_id"] in offers  # going available offered her the waiting call
+    accepted = alice.post(f"/agent/items/{waiting['interaction_id']}/accept")
+    assert accepted.status_code == 204 and accepted.headers["hx-redirect"] == f"/agent?case={waiting['case_id']}"
+    board = bob.get("/supervisor/board", htmx=True).text
+    row = board.split('data-queue="tel_n1"')[1].split("</tr>")[0]
+    assert '<td class="num" data-field="waiting">0</td>' in row
+    assert '<td class="num" data-field="answered">1</td>' in row
+    assert '<td class="num" data-field="service-level">100' in row
+    agent_row = board.split(f'data-agent="{cast.users["alice"]}"')[1].split("</tr>")[0]
+    assert "Disponible" in agent_row and "téléphone" in agent_row
+    paused = alice.post("/agent/presence", {"presence": "paused", "reason": "lunch"})
+    assert "déjeuner" in paused.text
