@@ -350,3 +350,22 @@ def test_dispatcher_thread_offers_work_when_woken_and_when_a_timer_falls_due(run
         unsubscribe()
         dispatcher.stop()
     assert dispatcher.passes >= 2 and chloe
+
+
+def test_an_agent_over_capacity_in_one_media_still_gets_offers_in_another(runtime, centre):
+    """Lowering an agent's e-mail capacity below what they hold must not stop their calls (nor block others)."""
+    alice = centre.users["alice"]
+    run(runtime, service.do_set_presence, user_id=alice, presence=Presence.available, now=at(0))
+    mails = []
+    for n in range(3):
+        with runtime.factory() as session, session.begin():
+            mails.append(do_receive_inbound(session, contact=contact(ChannelKind.email, email=f"m{n}@example.fr",
+                                                                     queue_code="email_n2"),
+                                            config=runtime.conversation_config, now=at(1 + n)).interaction_id)
+        run(runtime, service.do_dispatch, now=at(1 + n))
+    assert {item_row(runtime, m).agent_id for m in mails} == {alice}
+    with runtime.factory() as session, session.begin():
+        service.do_set_capacity(session, rules=runtime.routing_rules, user_id=alice, capacity={"email": 1})
+    item = call(runtime, at(10))
+    result = run(runtime, service.do_dispatch, now=at(11))
+    assert [(o.item, o.agent) for o in result.offers] == [(item, alice)]

@@ -254,7 +254,7 @@ class RoutingPass:
         for agent_id, row in self.agent_rows.items():
             self._save_agent(agent_id, row, touched.get(agent_id))
         if offers:
-            self._check_capacity({o.agent for o in offers.values()})
+            self._check_capacity({(o.agent, self.config.queues[o.queue].rules.media) for o in offers.values()})
         do_record_interaction_events(self.session, self.events)
         self.events = []
 
@@ -323,8 +323,11 @@ class RoutingPass:
     def _close_period(self, agent_id: str) -> None:
         self.conn.execute(_CLOSE_PERIOD, {"b_id": agent_id, "ended_at": self.now})
 
-    def _check_capacity(self, agent_ids: set[str]) -> None:
-        """Count what each agent now holds in the database: more than their capacity means a stale pass."""
-        for agent_id, media, count in self.conn.execute(_HELD_COUNTS, {"ids": sorted(agent_ids)}):
-            if count > self.config.agents[agent_id].capacity.get(media, 0):
+    def _check_capacity(self, offered: set[tuple[str, str]]) -> None:
+        """Count what each agent now holds in the media they were just offered: more than their capacity means
+        a stale pass. Other media are not checked: an agent over capacity there (capacity lowered while they
+        held work) must not block offers in a media where they have room."""
+        agent_ids = sorted({agent_id for agent_id, _ in offered})
+        for agent_id, media, count in self.conn.execute(_HELD_COUNTS, {"ids": agent_ids}):
+            if (agent_id, media) in offered and count > self.config.agents[agent_id].capacity.get(media, 0):
                 raise StaleDecision(f"agent {agent_id} would hold {count} {media} items")

@@ -74,7 +74,7 @@ class Formatter:
         return format_decimal(value, format=pattern, locale=self.language)
 
     def percent(self, value: float | None) -> str:
-        return "–" if value is None else format_percent(value, format="#,##0 %", locale=self.language)
+        return "–" if value is None else format_percent(value, locale=self.language)
 
     def duration(self, seconds: float | None) -> str:
         """3 s, 1 min 05 s, 2 h 03 min, 3 j 04 h (3 d 04 h): short, for tables and timers."""
