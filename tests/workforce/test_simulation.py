@@ -120,13 +120,14 @@ def test_no_agent_callers_hang_up_or_stay_unanswered() -> None:
 
 
 def test_agents_added_mid_day_take_the_waiting_calls_at_the_boundary() -> None:
-    """A queue built up with too few agents empties soon after reinforcements arrive."""
-    result = simulate_queue([0.2, 0.2, 0.2], [10, 80, 80], 300.0, interval_seconds=1800.0, seed=5)
+    """A backlog built with too few agents (about 300 calls) drains once reinforcements come."""
+    result = simulate_queue([0.2, 0.2, 0.2], [10, 200, 200], 300.0, interval_seconds=1800.0, seed=5)
     asa = result.contacts.average_speed_of_answer
-    assert asa[0] > 300.0  # 60 Erlangs on 10 agents: a long queue
+    assert asa[0] > 600.0  # 60 Erlangs on 10 agents: a long queue
     assert result.contacts.total().unanswered == 0
-    assert asa[2] < 5.0  # 60 Erlangs on 80 agents, queue cleared
+    assert asa[2] < 1.0  # 60 Erlangs on 200 agents, backlog long gone
     assert result.staff.occupancy[0] == pytest.approx(1.0, abs=0.01)
+    assert 0.2 < result.staff.occupancy[2] < 0.4  # about 60 busy of 200
 
 
 def reference_queue(times, handles, patiences, agents, interval_seconds):  # type: ignore[no-untyped-def]
@@ -222,11 +223,13 @@ def test_kernel_equals_an_event_by_event_reference(agents, calls, patient, seed)
 
 
 def one_queue_centre(agents: int) -> RoutingConfig:
-    # ring timeout left at its default: the simulator answers at once whatever the rules say
-    return RoutingConfig(
-        [QueueRules("sales", "voice")],
-        [AgentProfile(f"a{i:02d}", capacity={"voice": 1}) for i in range(agents)],
-    )
+    """One voice queue needing one skill, agents who all have it (ring timeout left at its default: the
+    simulator answers at once whatever the rules say)."""
+    queue = QueueRules("sales", "voice", skills=(SkillRequirement("sales"),))
+    staff = [
+        AgentProfile(f"a{i:02d}", skills={"sales": 1 + i % 5}, capacity={"voice": 1}) for i in range(agents)
+    ]
+    return RoutingConfig([queue], staff)
 
 
 def test_engine_mode_single_queue_matches_kernel_and_erlang_a() -> None:

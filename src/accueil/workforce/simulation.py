@@ -22,6 +22,9 @@ a leaving agent finishes that call and takes no new one (their extra time counts
 After the last interval no call arrives, and its agents stay until every waiting caller is served or
 has hung up. Metrics of a call belong to the interval it arrived in; busy and staffed time to the
 interval in which it is spent.
+
+Service level: ContactStats.service_level is erlang.py's OFFERED convention (answered within t over all
+offered); service_level_by gives the others, VIRTUAL included here since FCFS virtual waits are known.
 """
 
 from __future__ import annotations
@@ -328,6 +331,7 @@ def _serve_first_come(
     left_at: list[float] = []
     free_at: list[float] = []
     applied = 1  # boundaries 1..applied-1 are in the heap
+    replace_earliest = heapreplace  # a local name: the loop below runs once per call
 
     def change_staffing(boundary: int) -> None:
         at = boundary * interval_seconds
@@ -349,19 +353,19 @@ def _serve_first_come(
         for t, h, p in zip(times[first:last], handles[first:last], patiences[first:last], strict=True):
             f = heap[0]
             if f >= next_boundary:  # nobody free before the boundary: its staffing decides
-                while f >= next_boundary:
+                while f >= next_boundary and applied < intervals:
                     change_staffing(applied)
                     applied += 1
                     next_boundary = applied * interval_seconds if applied < intervals else math.inf
                     f = heap[0]
             if f <= t:
-                heapreplace(heap, t + h)
+                replace_earliest(heap, t + h)
                 wait(0.0)
             else:
                 w = f - t
                 wait(w)
                 if w <= p:
-                    heapreplace(heap, f + h)
+                    replace_earliest(heap, f + h)
     return waits, left_at, free_at
 
 
@@ -383,7 +387,9 @@ def simulate_queue(
     one per interval or one for all) or the given ``arrival_times`` (history, seconds from the start).
 
     handle_time and patience are means in seconds (one, or one per interval, applied by arrival interval);
-    patience None means callers never hang up (Erlang C), otherwise it is exponential (Erlang A).
+    patience None means callers never hang up (Erlang C), otherwise it is exponential (Erlang A). Draws
+    come in this order: arrivals, handle times, patience (the engine mode keeps it, so a single queue
+    there sees the very same callers for the same seed).
     """
     check_interval(interval_seconds, threshold, short_abandon_seconds)
     staffing = np.asarray(agents, dtype=float)

@@ -17,7 +17,9 @@ answered first. When the engine offers a callback (the queue's callback_offer_af
 accepts with probability ``callback_acceptance``: the call leaves the queue at once (counted in
 ``callbacks``, neither answered nor abandoned) and ``callback_delay`` seconds later a callback item
 enters ``callback_queue`` (default: the same queue). The customer is then waiting by the phone: a
-callback item never abandons, and its wait runs from its release to the agent who takes it.
+callback item never abandons, and its wait runs from its release to the agent who takes it. Calls that
+took a callback stay in their queue's offered count, so they lower the OFFERED service level (use
+service_level_by to choose); callback items have their own ContactStats per queue.
 
 Staffing: ``schedule`` says which agents are logged in during each interval. At a boundary, agents
 leaving are paused (they take nothing new but finish what they hold: ``offline`` in the engine would
@@ -37,7 +39,15 @@ from dataclasses import dataclass, replace
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from accueil.routing.decisions import CallbackOffered, Offered, Presence, Refused, WorkItem
+from accueil.routing.decisions import (
+    CallbackOffered,
+    Offered,
+    Overflowed,
+    Presence,
+    Refused,
+    Requeued,
+    WorkItem,
+)
 from accueil.routing.engine import RoutingEngine
 from accueil.routing.rules import RoutingConfig
 from accueil.workforce.simulation import (
@@ -189,9 +199,8 @@ def simulate_centre(
         handle = per_interval(f"traffic {q.queue}: handle_time", q.handle_time, intervals, positive=True)
         times, counts = arrivals(rng, q.arrival_rates, q.arrival_times, intervals, interval_seconds)
         means = np.repeat(handle, counts)
-        handles = draw_handle_times(
-            rng, means, q.handle_distribution, q.handle_cv
-        )  # drawn as the kernel does
+        # drawn in the kernel's order (handle times, then patience): one queue gives the kernel's callers
+        handles = draw_handle_times(rng, means, q.handle_distribution, q.handle_cv)
         patience = np.full(times.size, math.inf)
         if q.patience is not None:
             patience_means = per_interval(
@@ -254,10 +263,14 @@ def simulate_centre(
                     state[idx] = _CALLBACK
                     waited[idx] = now - arrived[idx]
                     push(events, (now + delay[idx], _RELEASE, idx))
+            elif kind is Overflowed:
+                counters["overflows"] += 1
             elif kind is Refused:
                 state[int(d.item)] = _REFUSED
-            else:
-                counters["overflows"] += 1  # Overflowed; Requeued cannot happen with answers at once
+            elif (
+                kind is Requeued
+            ):  # only ring timeouts and offline agents requeue: the simulator uses neither
+                raise RuntimeError(f"routing engine took contact {d.item} back from {d.agent} ({d.reason})")
 
     def release(idx: int, now: float) -> None:
         agent = holder.pop(idx)
