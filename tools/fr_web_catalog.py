@@ -27,6 +27,12 @@ FRENCH = {
     "Available": "Disponible",
     "Back to the start page": "Retour à l'accueil",
     "Change": "Changer",
+    "Choose a motif": "Choisir un motif",
+    "Escalate to level 2": "Escalader au niveau 2",
+    "Queues": "Files",
+    "Transfer": "Transférer",
+    "Transfer to": "Transférer vers",
+    "Transfer to…": "Transférer vers…",
     "Change my password": "Changer mon mot de passe",
     "Choose a piece of work on the left, or go available to receive new contacts.":
         "Choisissez un travail à gauche, ou passez disponible pour recevoir de nouveaux contacts.",

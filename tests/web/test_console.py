@@ -85,3 +85,50 @@ def test_presence_and_the_wallboard_counts(web, http, cast, runtime):
     assert "Disponible" in agent_row and "téléphone" in agent_row
     paused = alice.post("/agent/presence", {"presence": "paused", "reason": "lunch"})
     assert "déjeuner" in paused.text
+
+
+def take_call(web_user, http, cast, email: str = "david.martin@example.fr") -> dict:
+    created = post(http, cast, "voice", queue="tel_n1", body_text="(appel)", email=email)
+    web_user.post("/agent/presence", {"presence": "available"})
+    accepted = web_user.post(f"/agent/items/{created['interaction_id']}/accept")
+    assert accepted.status_code == 204, accepted.text
+    return created
+
+
+def test_transfer_to_a_named_agent_and_escalate_to_level_two(web, http, cast, runtime):
+    from accueil.routing.admin import do_save_queue
+    from accueil.routing.models import RoutingItem
+
+    with runtime.factory() as session, session.begin():
+        do_save_queue(session, code="tel_n2", channel="voice", name_fr="Téléphone N2", name_en="Phone L2", level=2)
+    alice = web("alice")
+    first = take_call(alice, http, cast)
+    page = alice.get(f"/agent?case={first['case_id']}").text
+    assert "Transférer" in page and 'value="agent:' + cast.users["bob"] + '"' in page
+    moved = alice.post(f"/agent/items/{first['interaction_id']}/transfer", {"target": f"agent:{cast.users['bob']}"})
+    assert moved.status_code == 204 and moved.headers["hx-redirect"] == "/agent"
+    with runtime.factory() as session:
+        row = session.get(RoutingItem, first["interaction_id"])
+        assert row.pinned_agent_id == cast.users["bob"] and row.agent_id != cast.users["alice"]
+    chloe = web("chloe")
+    second = take_call(chloe, http, cast, email="eve@example.fr")
+    stranger = alice.post(f"/agent/items/{second['interaction_id']}/escalate")
+    assert stranger.status_code == 403  # not hers to move
+    up = chloe.post(f"/agent/items/{second['interaction_id']}/escalate", {"reason": "expertise"})
+    assert up.status_code == 204
+    case = http.get(f"/api/v1/cases/{second['case_id']}", headers=cast.auth("alice")).json()["case"]
+    assert case["level"] == 2
+    with runtime.factory() as session:
+        assert session.get(RoutingItem, second["interaction_id"]).level == 2
+    assert chloe.get(f"/agent?case={second['case_id']}").status_code == 403  # now above her site's level
+
+
+def test_set_the_motif_from_the_console(web, http, cast):
+    created = post(http, cast, "email")
+    alice = web("alice")
+    changed = alice.post(f"/agent/cases/{created['case_id']}/motif", {"motif": "reclamation"})
+    assert changed.status_code == 200 and '<option value="reclamation" selected>' in changed.text
+    case = http.get(f"/api/v1/cases/{created['case_id']}", headers=cast.auth("alice")).json()["case"]
+    assert case["motif"]["code"] == "reclamation"
+    unknown = alice.post(f"/agent/cases/{created['case_id']}/motif", {"motif": "nope"})
+    assert unknown.status_code == 422 and "Motif inconnu" in unknown.text

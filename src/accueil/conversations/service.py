@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import bindparam, func, select, update
@@ -35,6 +35,7 @@ from accueil.conversations.models import (
     Interaction,
     InteractionEvent,
     Message,
+    Motif,
     Outcome,
 )
 from accueil.core import clock
@@ -330,6 +331,25 @@ def do_escalate_case(session: Session, *, case_id: str, level: int, actor_id: st
                       data={"from_level": previous, "to_level": level, "reason": reason})
     queue_event(session, Event("case.escalated", {"case_id": case.id, "from_level": previous, "to_level": level},
                                now))
+    return case
+
+
+def do_set_motif(session: Session, *, case_id: str, motif_code: str, actor_id: str | None = None,
+                 now: datetime | None = None) -> Case:
+    """Name (or correct) what the customer wants; the SLA due time follows the new motif's delay."""
+    now = now or clock.now()
+    case = access_case(session, case_id)
+    motif = session.scalar(select(Motif).where(Motif.code == motif_code, Motif.active.is_(True)))
+    if motif is None:
+        raise ValidationFailed("unknown_motif", value=motif_code)
+    if case.status not in OPEN_STATUSES:
+        raise Conflict("case_closed")
+    previous = case.motif_id
+    case.motif_id, case.updated_at = motif.id, now
+    if motif.sla_hours:
+        case.sla_due_at = case.created_at + timedelta(hours=motif.sla_hours)
+    queue_event(session, Event("case.motif_changed", {"case_id": case.id, "from": previous, "to": motif.id,
+                                                      "actor_id": actor_id}, now))
     return case
 
 

@@ -16,16 +16,18 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
-from accueil.agents.models import Role
+from accueil.agents.models import Role, User
 from accueil.conversations import queries as conversation_queries
 from accueil.conversations import service as conversations
 from accueil.conversations.api import check_case_scope
-from accueil.conversations.models import Case, Interaction
+from accueil.conversations.models import Case, Interaction, Motif
 from accueil.core import clock
-from accueil.core.errors import ValidationFailed
+from accueil.core.errors import PermissionDenied, ValidationFailed
 from accueil.routing import queries as routing_queries
 from accueil.routing import service as routing
+from accueil.routing.config_loader import ROUTABLE_ROLES
 from accueil.routing.decisions import Presence
+from accueil.routing.models import Queue
 from accueil.web.render import is_htmx, redirect, render
 from accueil.web.session import STAFF, WebUser, check_csrf, current_user, require_role
 
@@ -68,11 +70,28 @@ def _conversation(session: Session, user: WebUser, case_id: str) -> dict:
     codes = session.scalars(select(Case.resolution_code).where(Case.resolution_code.is_not(None)).distinct()
                             .limit(50)).all()
     return {
+        "motifs": list(session.scalars(select(Motif).where(Motif.active.is_(True)).order_by(Motif.code))),
+        "transfer_queues": transfer_queues(session, items), "transfer_agents": transfer_agents(session, user),
         "case": case, "customer": customer, "identities": list(customer.identities),
         "messages": conversation_queries.case_messages(session, case.id, include_internal=True),
         "timeline": timeline, "held_items": items, "resolution_codes": sorted(codes),
         "interaction_ids": set(held),
     }
+
+
+def transfer_queues(session: Session, items: list) -> list[Queue]:
+    """Queues an item held here may go to: same channel family (the engine refuses other media)."""
+    if not items:
+        return []
+    media = {row.queue_id: session.get(Queue, row.queue_id).channel for row in items if row.queue_id}
+    channels = set(media.values())
+    return [q for q in session.scalars(select(Queue).where(Queue.active.is_(True)).order_by(Queue.level, Queue.code))
+            if q.channel in channels]
+
+
+def transfer_agents(session: Session, user: WebUser) -> list[User]:
+    return list(session.scalars(select(User).where(User.active.is_(True), User.role.in_(ROUTABLE_ROLES),
+                                                   User.id != user.user_id).order_by(User.display_name)))
 
 
 def case_customer(session: Session, case: Case):
@@ -221,3 +240,56 @@ async def resolve(request: Request, case_id: str, resolution_code: str = Form(..
         raise ValidationFailed("validation_error", summary="resolution code required")
     return await _case_action(request, user, case_id, lambda s: conversations.do_resolve_case(
         s, case_id=case_id, resolution_code=code, actor_id=user.user_id))
+
+
+@router.post("/cases/{case_id}/motif")
+async def set_motif(request: Request, case_id: str, motif: str = Form(...),
+                    user: WebUser = Depends(agent_user)) -> Response:
+    return await _case_action(request, user, case_id, lambda s: conversations.do_set_motif(
+        s, case_id=case_id, motif_code=motif, actor_id=user.user_id))
+
+
+def _check_holder(session: Session, user: WebUser, interaction_id: str) -> None:
+    """Only the agent holding the work (or a supervisor) moves it."""
+    row = routing_queries.holder_of(session, interaction_id)
+    if row is None:
+        raise ValidationFailed("routing_refused", reason="this contact is no longer routed")
+    if row.agent_id != user.user_id and not user.is_supervisor:
+        raise PermissionDenied("forbidden")
+
+
+@router.post("/items/{interaction_id}/transfer")
+async def transfer(request: Request, interaction_id: str, target: str = Form(...),
+                   user: WebUser = Depends(agent_user)) -> Response:
+    """To a queue (``queue:<id>``) or to a named agent (``agent:<id>``), who alone may then take it."""
+    await check_csrf(request, user)
+    rt = request.app.state.runtime
+    kind, _, target_id = target.partition(":")
+    if kind not in ("queue", "agent") or not target_id:
+        raise ValidationFailed("validation_error", summary="transfer to queue:<id> or agent:<id>")
+
+    def move(session: Session) -> None:
+        _check_holder(session, user, interaction_id)
+        routing.do_transfer(session, rules=rt.routing_rules, item_id=interaction_id, actor_id=user.user_id,
+                            to_queue_id=target_id if kind == "queue" else None,
+                            to_agent_id=target_id if kind == "agent" else None)
+
+    await _read(request, move)
+    return redirect(request, "/agent")
+
+
+@router.post("/items/{interaction_id}/escalate")
+async def escalate(request: Request, interaction_id: str, reason: str = Form(""),
+                   user: WebUser = Depends(agent_user)) -> Response:
+    """Up one level on the same channel (N1 → N2): the case and its history go with it."""
+    await check_csrf(request, user)
+    rt = request.app.state.runtime
+
+    def up(session: Session) -> None:
+        _check_holder(session, user, interaction_id)
+        target = routing.escalation_queue(session, item_id=interaction_id)
+        routing.do_escalate(session, rules=rt.routing_rules, item_id=interaction_id, to_queue_id=target,
+                            actor_id=user.user_id, reason=reason[:200] or None)
+
+    await _read(request, up)
+    return redirect(request, "/agent")
