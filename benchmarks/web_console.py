@@ -7,7 +7,8 @@ SQLite, and p95 <= 300 ms from an inbound API call to the offer shown in the age
 How:
 1. A SQLite database gets the demo company (sites, users, motifs, queues: ``build_demo`` with one day of
    history), then ``--cases`` more contacts through the real inbound write path (``InboundWriter``, group
-   commit) from ``--customers`` customers over several channels; ``--mine`` of them are given to Alice
+   commit): ``--cases``/4 customers who each write about 4 different motifs (so as many cases) over several
+   channels; ``--mine`` of them are given to Alice
    (open cases on her work list, with routing items she holds).
 2. The app runs under uvicorn in this process (dispatcher on, as in production). A client signs in as Alice
    through the form and times ``GET /agent/work`` (the inbox fragment) and ``GET /agent/cases/{id}`` (the
@@ -76,7 +77,10 @@ def summary(values: list[float]) -> dict:
             "max": max(values), "mean": statistics.fmean(values)}
 
 
-def fill(settings: Settings, cases: int, customers: int, mine: int, seed: int) -> dict:
+CASES_PER_CUSTOMER = 4
+
+
+def fill(settings: Settings, cases: int, mine: int, seed: int) -> dict:
     """The demo company, then ``cases`` contacts through the inbound write path; Alice gets ``mine``."""
     started = time.perf_counter()
     build_demo(settings, DemoSpec(days=1, customers=50, seed=seed))
@@ -88,10 +92,12 @@ def fill(settings: Settings, cases: int, customers: int, mine: int, seed: int) -
     pending = []
     for n in range(cases):
         channel = rng.choices(kinds, weights)[0]
-        who = rng.randrange(customers)
+        # Each customer writes about four different motifs: four cases each, a journey to show.
+        who, nth = divmod(n, CASES_PER_CUSTOMER)
+        motif = MOTIFS[(nth + who) % len(MOTIFS)]
         pending.append(writer.submit(InboundContact(
             channel=channel, identities=[IdentityRef(IdentityKind.email, f"client{who}@exemple.fr")],
-            display_name=f"Client {who}", motif_code=rng.choice(MOTIFS), subject=f"Demande {n}",
+            display_name=f"Client {who}", motif_code=motif, subject=f"Demande {n}",
             body_text=f"Bonjour, voici ma demande numéro {n}. " * 3, provider_message_id=f"bench-{n}")))
         if len(pending) >= 2000:
             for future in pending:
@@ -247,7 +253,6 @@ def time_live_offers(url: str, token: str, offers: int) -> dict:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--cases", type=int, default=100_000)
-    parser.add_argument("--customers", type=int, default=20_000)
     parser.add_argument("--mine", type=int, default=40, help="open cases given to Alice")
     parser.add_argument("--requests", type=int, default=300)
     parser.add_argument("--offers", type=int, default=30)
@@ -260,7 +265,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="accueil-web-bench-") as tmp:
         settings = Settings(data_dir=Path(tmp), environment="development", auto_migrate=True)
         log(f"filling SQLite with {opts.cases:,} contacts…")
-        data = fill(settings, opts.cases, opts.customers, opts.mine, opts.seed)
+        data = fill(settings, opts.cases, opts.mine, opts.seed)
         log(f"  done in {data['fill_s']:.0f} s: {data['cases_total']:,} cases")
         url, timer, server, thread = serve(settings)
         try:

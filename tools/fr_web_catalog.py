@@ -26,6 +26,8 @@ FRENCH = {
     "Answered": "Traités",
     "Available": "Disponible",
     "Back to the start page": "Retour à l'accueil",
+    "Canned response": "Réponse type",
+    "Insert a canned response…": "Insérer une réponse type…",
     "Change": "Changer",
     "Choose a motif": "Choisir un motif",
     "Escalate to level 2": "Escalader au niveau 2",

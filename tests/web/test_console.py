@@ -132,3 +132,27 @@ def test_set_the_motif_from_the_console(web, http, cast):
     assert case["motif"]["code"] == "reclamation"
     unknown = alice.post(f"/agent/cases/{created['case_id']}/motif", {"motif": "nope"})
     assert unknown.status_code == 422 and "Motif inconnu" in unknown.text
+
+
+def test_canned_responses_fill_their_variables_in_the_customers_language(web, http, cast):
+    body = {"title_fr": "Accusé", "title_en": "Ack", "motif": "suivi_commande",
+            "body_fr": "Bonjour {customer_name}, votre demande {case_reference} ({motif}) est suivie par {agent_name}.",
+            "body_en": "Hello {customer_name}, {case_reference} is with {agent_name}."}
+    refused = http.put("/api/v1/canned-responses/accuse", json=body, headers=cast.auth("alice"))
+    assert refused.status_code == 403  # admin only
+    typo = http.put("/api/v1/canned-responses/accuse", headers=cast.auth("admin"),
+                    json={**body, "body_fr": "Bonjour {client}"})
+    assert typo.status_code == 422 and "client" in typo.json()["error"]["message"]
+    saved = http.put("/api/v1/canned-responses/accuse", json=body, headers=cast.auth("admin"))
+    assert saved.status_code == 200, saved.text
+    listed = http.get("/api/v1/canned-responses", headers=cast.auth("alice")).json()
+    assert [r["code"] for r in listed] == ["accuse"]
+    created = post(http, cast, "email")
+    alice = web("alice")
+    page = alice.get(f"/agent?case={created['case_id']}").text
+    assert '<option value="accuse">Accusé</option>' in page
+    box = alice.get(f"/agent/cases/{created['case_id']}/canned?code=accuse", htmx=True)
+    assert box.status_code == 200 and box.text.startswith('<textarea id="reply-body"')
+    reference = http.get(f"/api/v1/cases/{created['case_id']}", headers=cast.auth("alice")).json()["case"]["reference"]
+    assert f"Bonjour David Martin, votre demande {reference} (Suivi de commande) est suivie par Alice Agent." in box.text
+    assert alice.get(f"/agent/cases/{created['case_id']}/canned?code=nope", htmx=True).status_code == 404

@@ -18,7 +18,7 @@ from starlette.concurrency import run_in_threadpool
 
 from accueil.agents.models import Role, Site
 from accueil.api.deps import Principal, Runtime, needs, principal, run_idempotent, runtime, session_dep
-from accueil.conversations import queries, service
+from accueil.conversations import canned, queries, service
 from accueil.conversations.content import AttachmentIn
 from accueil.conversations.models import (
     Attachment,
@@ -30,6 +30,8 @@ from accueil.conversations.models import (
 )
 from accueil.conversations.schemas import (
     AttachmentUpload,
+    CannedResponseIn,
+    CannedResponseOut,
     CaseDetail,
     CaseOut,
     InboundIn,
@@ -271,3 +273,23 @@ async def get_attachment(attachment_id: str, rt: Runtime = Depends(runtime),
     path, content_type, filename = await run_in_threadpool(find)
     return FileResponse(path, media_type=content_type, filename=filename,
                         headers={"X-Content-Type-Options": "nosniff"})
+
+
+# Canned responses -------------------------------------------------------------------------------------------
+
+
+@router.get("/canned-responses", response_model=list[CannedResponseOut])
+def get_canned_responses(session: Session = Depends(session_dep),
+                         _: Principal = Depends(needs("cases:read"))) -> list:
+    return canned.canned_responses(session)
+
+
+@router.put("/canned-responses/{code}", response_model=CannedResponseOut,
+            summary="Create or update a canned response (variables: {customer_name}, {agent_name}, …)")
+async def put_canned_response(code: str, payload: CannedResponseIn, request: Request, rt: Runtime = Depends(runtime),
+                              caller: Principal = Depends(needs("admin"))) -> JSONResponse:
+    code_, body = await run_idempotent(request, rt, caller, 200, lambda s: CannedResponseOut.model_validate(
+        canned.do_save_canned_response(s, code=code, title_fr=payload.title_fr, title_en=payload.title_en,
+                                       body_fr=payload.body_fr, body_en=payload.body_en, motif_code=payload.motif,
+                                       active=payload.active)))
+    return JSONResponse(body, status_code=code_)

@@ -225,3 +225,18 @@ class CaseCounter(Base):
 
 
 CASE_REFERENCE_SEQUENCE = "case_reference_seq"
+
+
+class CannedResponse(IdMixin, Base):
+    """A ready-made answer agents insert and adapt; ``{customer_name}``-style variables are filled in."""
+
+    __tablename__ = "canned_responses"
+
+    code: Mapped[str] = mapped_column(String(60), unique=True)
+    title_fr: Mapped[str] = mapped_column(String(200))
+    title_en: Mapped[str] = mapped_column(String(200))
+    body_fr: Mapped[str] = mapped_column(Text)
+    body_en: Mapped[str] = mapped_column(Text)
+    motif_id: Mapped[str | None] = mapped_column(ForeignKey("motifs.id"))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    updated_at: Mapped[datetime] = mapped_column(default=clock.now)

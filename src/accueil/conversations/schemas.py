@@ -201,3 +201,27 @@ class ReopenIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     reason: str = Field(default="agent", max_length=60)
+
+
+class CannedResponseIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    title_fr: str = Field(min_length=1, max_length=200)
+    title_en: str = Field(min_length=1, max_length=200)
+    body_fr: str = Field(min_length=1, max_length=10_000)
+    body_en: str = Field(min_length=1, max_length=10_000)
+    motif: str | None = None
+    active: bool = True
+
+
+class CannedResponseOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    code: str
+    title_fr: str
+    title_en: str
+    body_fr: str
+    body_en: str
+    motif_id: str | None
+    active: bool
+    updated_at: datetime

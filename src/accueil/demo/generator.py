@@ -26,6 +26,7 @@ from accueil.agents.service import (
     do_set_skill,
 )
 from accueil.config import Settings
+from accueil.conversations.canned import do_save_canned_response
 from accueil.conversations.models import Case, CaseStatus, ChannelKind, Motif, Outcome
 from accueil.conversations.service import (
     ConversationConfig,
@@ -161,6 +162,10 @@ class _Builder:
             for code, mfr, men, sla, share in motifs:
                 session.add(Motif(code=code, label_fr=mfr, label_en=men, parent_id=family.id, sla_hours=sla))
                 self.motif_weights.append((code, share))
+        session.flush()
+        for code, title_fr, title_en, body_fr, body_en, motif in ref.CANNED_RESPONSES:
+            do_save_canned_response(session, code=code, title_fr=title_fr, title_en=title_en, body_fr=body_fr,
+                                    body_en=body_en, motif_code=motif)
         motif_labels = {code: (fr, en) for *_, motifs in ref.MOTIFS for code, fr, en, _s, _w in motifs}
         for code, fr, en, channel, level, kind, percent, seconds in ref.QUEUES:
             session.add(Queue(code=code, name_fr=fr, name_en=en, channel=channel, level=level,

@@ -157,3 +157,22 @@ REPLIES = [
 
 RESOLUTION_CODES = ["info_donnee", "geste_commercial", "remboursement_effectue", "renvoi_produit",
                     "retour_accepte", "acces_retabli", "transmis_transporteur"]
+
+# Canned responses (code, title fr, title en, body fr, body en, motif or None).
+CANNED_RESPONSES = [
+    ("accuse_reception", "Accusé de réception", "Acknowledgement",
+     "Bonjour {customer_name},\n\nNous avons bien reçu votre demande {case_reference} et nous en occupons.\n\n"
+     "Bien cordialement,\n{agent_name} — Maison Lumière",
+     "Hello {customer_name},\n\nWe have received your request {case_reference} and are looking into it.\n\n"
+     "Kind regards,\n{agent_name} — Maison Lumière", None),
+    ("suivi_colis", "Suivi de colis", "Parcel tracking",
+     "Bonjour {customer_name},\n\nVotre colis a été remis au transporteur ; vous recevrez le lien de suivi par "
+     "e-mail.\n\n{agent_name} — Maison Lumière",
+     "Hello {customer_name},\n\nYour parcel is with the carrier; the tracking link will reach you by email.\n\n"
+     "{agent_name} — Maison Lumière", "suivi_commande"),
+    ("remboursement_lance", "Remboursement lancé", "Refund started",
+     "Bonjour {customer_name},\n\nLe remboursement de votre commande est lancé le {today} ; comptez 5 à 7 jours "
+     "ouvrés.\n\n{agent_name} — Maison Lumière",
+     "Hello {customer_name},\n\nYour refund was started on {today}; allow 5 to 7 working days.\n\n"
+     "{agent_name} — Maison Lumière", "remboursement"),
+]

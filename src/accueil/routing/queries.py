@@ -46,9 +46,8 @@ def _work_columns():
     return (Case.id, Case.reference, Case.subject, Customer.display_name, Motif.label_fr, Motif.label_en)
 
 
-def my_work(session: Session, user_id: str, *, limit: int = 100) -> list[WorkRow]:
-    """Offers first, then by SLA due time (soonest first, none last), then oldest first."""
-    held = session.execute(
+def _held(session: Session, user_id: str, *, case_id: str | None = None) -> list[WorkRow]:
+    statement = (
         select(*_work_columns(), Interaction.channel, RoutingItem.status, RoutingItem.interaction_id,
                RoutingItem.queue_id, RoutingItem.offered_at, RoutingItem.offer_expires_at,
                func.coalesce(RoutingItem.sla_due_at, Case.sla_due_at), RoutingItem.arrived_at)
@@ -57,10 +56,17 @@ def my_work(session: Session, user_id: str, *, limit: int = 100) -> list[WorkRow
         .join(Customer, Customer.id == Case.customer_id)
         .outerjoin(Motif, Motif.id == Case.motif_id)
         .where(RoutingItem.agent_id == user_id, RoutingItem.status.in_(HELD))
-    ).all()
-    rows = [WorkRow(case_id=r[0], reference=r[1], subject=r[2], customer_name=r[3], motif_fr=r[4], motif_en=r[5],
+    )
+    if case_id is not None:
+        statement = statement.where(RoutingItem.case_id == case_id)
+    return [WorkRow(case_id=r[0], reference=r[1], subject=r[2], customer_name=r[3], motif_fr=r[4], motif_en=r[5],
                     channel=r[6].value, status=r[7], interaction_id=r[8], queue_id=r[9], offered_at=r[10],
-                    offer_expires_at=r[11], sla_due_at=r[12], since=r[13]) for r in held]
+                    offer_expires_at=r[11], sla_due_at=r[12], since=r[13]) for r in session.execute(statement)]
+
+
+def my_work(session: Session, user_id: str, *, limit: int = 100) -> list[WorkRow]:
+    """Offers first, then by SLA due time (soonest first, none last), then oldest first."""
+    rows = _held(session, user_id)
     seen = {row.case_id for row in rows}
     owned = session.execute(
         select(*_work_columns(), Case.first_channel, Case.status, Case.sla_due_at, Case.updated_at)
@@ -76,6 +82,11 @@ def my_work(session: Session, user_id: str, *, limit: int = 100) -> list[WorkRow
     far = datetime.max.replace(tzinfo=rows[0].since.tzinfo) if rows else None
     rows.sort(key=lambda row: (not row.is_offer, row.sla_due_at or far, row.since))
     return rows[:limit]
+
+
+def held_in_case(session: Session, user_id: str, case_id: str) -> list[WorkRow]:
+    """What this agent holds of one case (the controls of the conversation view)."""
+    return _held(session, user_id, case_id=case_id)
 
 
 def my_offers(session: Session, user_id: str) -> list[WorkRow]:

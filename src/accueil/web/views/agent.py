@@ -7,6 +7,7 @@ the page's panels re-fetch themselves when their event arrives.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -17,6 +18,7 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from accueil.agents.models import Role, User
+from accueil.conversations import canned
 from accueil.conversations import queries as conversation_queries
 from accueil.conversations import service as conversations
 from accueil.conversations.api import check_case_scope
@@ -35,6 +37,24 @@ router = APIRouter(prefix="/agent", include_in_schema=False)
 
 PAUSE_REASONS = ("break", "lunch", "training", "meeting", "back_office", "no_answer")
 TIMELINE_LENGTH = 30
+
+
+class RecentResolutionCodes:
+    """The resolution codes in use, offered as suggestions: read at most once a minute (it scans cases)."""
+
+    def __init__(self, ttl: float = 60.0) -> None:
+        self.ttl, self.expires, self.codes = ttl, 0.0, []
+
+    def get(self, session: Session) -> list[str]:
+        now = time.monotonic()
+        if now >= self.expires:
+            found = session.scalars(select(Case.resolution_code).where(Case.resolution_code.is_not(None))
+                                    .distinct().limit(200)).all()
+            self.codes, self.expires = sorted(found), now + self.ttl
+        return self.codes
+
+
+RESOLUTION_CODES = RecentResolutionCodes()
 
 
 async def agent_user(user: WebUser = Depends(current_user)) -> WebUser:
@@ -66,15 +86,14 @@ def _conversation(session: Session, user: WebUser, case_id: str) -> dict:
     timeline = conversation_queries.customer_timeline(session, customer_id=customer.id, cursor=None,
                                                       limit=TIMELINE_LENGTH).items
     held = session.scalars(select(Interaction.id).where(Interaction.case_id == case.id)).all()
-    items = [row for row in routing_queries.my_work(session, user.user_id) if row.interaction_id in held]
-    codes = session.scalars(select(Case.resolution_code).where(Case.resolution_code.is_not(None)).distinct()
-                            .limit(50)).all()
+    items = routing_queries.held_in_case(session, user.user_id, case.id)
     return {
         "motifs": list(session.scalars(select(Motif).where(Motif.active.is_(True)).order_by(Motif.code))),
+        "canned": canned.canned_responses(session, motif_id=case.motif_id),
         "transfer_queues": transfer_queues(session, items), "transfer_agents": transfer_agents(session, user),
         "case": case, "customer": customer, "identities": list(customer.identities),
         "messages": conversation_queries.case_messages(session, case.id, include_internal=True),
-        "timeline": timeline, "held_items": items, "resolution_codes": sorted(codes),
+        "timeline": timeline, "held_items": items, "resolution_codes": RESOLUTION_CODES.get(session),
         "interaction_ids": set(held),
     }
 
@@ -293,3 +312,23 @@ async def escalate(request: Request, interaction_id: str, reason: str = Form("")
 
     await _read(request, up)
     return redirect(request, "/agent")
+
+
+@router.get("/cases/{case_id}/canned")
+async def canned_text(request: Request, case_id: str, code: str, user: WebUser = Depends(agent_user)) -> Response:
+    """The reply box again, holding the canned response filled in for this case, in the customer's language."""
+    def fill(session: Session) -> str:
+        case = conversations.access_case(session, case_id)
+        check_case_scope(session, user.principal(), case)
+        customer = case_customer(session, case)
+        response = canned.access_canned_response(session, code)
+        french = customer.preferred_language != "en"
+        fmt = request.app.state.web_environments["fr" if french else "en"].globals["fmt"]
+        motif = "" if case.motif is None else (case.motif.label_fr if french else case.motif.label_en)
+        return canned.fill_variables(response.body_fr if french else response.body_en, {
+            "customer_name": customer.display_name or "", "agent_name": user.display_name,
+            "case_reference": case.reference, "motif": motif, "today": fmt.datetime(clock.now(), "medium"),
+        })
+
+    text = await _read(request, fill)
+    return render(request, "agent/_reply_box.html", {"text": text}, user=user)
