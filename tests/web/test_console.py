@@ -156,3 +156,25 @@ def test_canned_responses_fill_their_variables_in_the_customers_language(web, ht
     reference = http.get(f"/api/v1/cases/{created['case_id']}", headers=cast.auth("alice")).json()["case"]["reference"]
     assert f"Bonjour David Martin, votre demande {reference} (Suivi de commande) est suivie par Alice Agent." in box.text
     assert alice.get(f"/agent/cases/{created['case_id']}/canned?code=nope", htmx=True).status_code == 404
+
+
+def test_supervisor_searches_cases_and_reassigns_one_live(web, http, cast):
+    mine = post(http, cast, "email")
+    other = post(http, cast, "chat", email="zoe@example.fr", motif="remboursement")
+    bob = web("bob")
+    by_email = bob.get("/supervisor/cases?q=david.martin@example.fr").text
+    assert mine["case_reference"] in by_email and other["case_reference"] not in by_email
+    by_phone = bob.get("/supervisor/cases?q=06 12 34 56 78").text  # David's phone, as people type it
+    assert mine["case_reference"] in by_phone
+    by_reference = bob.get(f"/supervisor/cases?q={other['case_reference'].lower()}").text
+    assert other["case_reference"] in by_reference and mine["case_reference"] not in by_reference
+    by_motif = bob.get("/supervisor/cases?motif=remboursement&status=new").text
+    assert other["case_reference"] in by_motif and mine["case_reference"] not in by_motif
+    assert "Aucune demande ne correspond." in bob.get("/supervisor/cases?since=2001-01-01&until=2001-01-02").text
+    bad = bob.get("/supervisor/cases?q=not-a-phone").text
+    assert "notice-error" in bad
+    assert web("alice").get("/supervisor/cases").status_code == 403
+    given = bob.post(f"/supervisor/cases/{other['case_id']}/assign", {"agent": cast.users["alice"]})
+    assert given.status_code == 200 and "Attribuée à Alice Agent" in given.text
+    alice_work = web("alice").get("/agent/work", htmx=True).text
+    assert other["case_reference"] in alice_work

@@ -353,6 +353,25 @@ def do_set_motif(session: Session, *, case_id: str, motif_code: str, actor_id: s
     return case
 
 
+def do_assign_case(session: Session, *, case_id: str, agent_id: str | None, actor_id: str | None = None,
+                   now: datetime | None = None) -> Case:
+    """Give a case to an agent (or take it back to nobody): it shows on their work list."""
+    from accueil.agents.models import User
+
+    now = now or clock.now()
+    case = access_case(session, case_id)
+    if agent_id is not None:
+        user = session.get(User, agent_id)
+        if user is None or not user.active:
+            raise NotFound("not_found", kind="user", id=agent_id)
+    if case.status not in OPEN_STATUSES:
+        raise Conflict("case_closed")
+    previous, case.agent_id, case.updated_at = case.agent_id, agent_id, now
+    queue_event(session, Event("case.assigned", {"case_id": case.id, "from": previous, "to": agent_id,
+                                                 "agent_id": agent_id, "actor_id": actor_id}, now))
+    return case
+
+
 def do_move_customer_history(session: Session, *, source_id: str, target_id: str) -> dict[str, int]:
     """Hand every case and interaction of one customer to another (a merge); returns what moved."""
     return {

@@ -34,8 +34,11 @@ def signals_for(user: WebUser, event: Event) -> list[tuple[str, dict]]:
         signals += [("offer", {"interaction_id": data.get("interaction_id")}), ("work", {})]
     elif name in ("routing.requeued", "routing.freed", "routing.presence", "routing.accepted", "routing.ended") and mine:
         signals += [("offer", {}), ("work", {})]
-    elif name in ("message.sent", "case.note_added", "case.status_changed", "case.escalated", "case.reopened"):
+    elif name in ("message.sent", "case.note_added", "case.status_changed", "case.escalated", "case.reopened",
+                  "case.motif_changed", "case.assigned"):
         signals.append(("case", {"case_id": data.get("case_id")}))
+        if name == "case.assigned" and mine:
+            signals.append(("work", {}))
     if user.is_supervisor and (name.startswith("routing.") or name.startswith("interaction.")):
         signals.append(("board", {}))
     return signals
