@@ -178,3 +178,27 @@ def test_supervisor_searches_cases_and_reassigns_one_live(web, http, cast):
     assert given.status_code == 200 and "Attribuée à Alice Agent" in given.text
     alice_work = web("alice").get("/agent/work", htmx=True).text
     assert other["case_reference"] in alice_work
+
+
+def test_a_partner_sees_only_its_sites_motifs_and_customers_through_them(web, http, cast, runtime):
+    from accueil.agents.models import Site
+
+    with runtime.factory() as session, session.begin():
+        session.get(Site, cast.sites["partenaire"]).motif_codes = ["suivi_commande"]
+    tracked = post(http, cast, "email")  # David, suivi_commande: in scope
+    refund = post(http, cast, "email", email="zoe@example.fr", motif="remboursement")  # Zoé: out of scope
+    chloe = web("chloe")
+    assert chloe.get(f"/agent?case={tracked['case_id']}").status_code == 200
+    assert chloe.get(f"/agent?case={refund['case_id']}").status_code == 403
+    api = http.get(f"/api/v1/cases/{refund['case_id']}", headers=cast.auth("chloe"))
+    assert api.status_code == 403 and api.json()["error"]["code"] == "case_out_of_scope"
+    listed = http.get("/api/v1/cases", headers=cast.auth("chloe")).json()["items"]
+    assert [c["id"] for c in listed] == [tracked["case_id"]]
+    zoe = http.get(f"/api/v1/customers/{refund['customer_id']}", headers=cast.auth("chloe"))
+    assert zoe.status_code == 403 and zoe.json()["error"]["code"] == "customer_out_of_scope"
+    assert http.get(f"/api/v1/customers/{refund['customer_id']}/timeline",
+                    headers=cast.auth("chloe")).status_code == 403
+    assert http.get(f"/api/v1/customers/{tracked['customer_id']}", headers=cast.auth("chloe")).status_code == 200
+    found = http.get("/api/v1/customers", headers=cast.auth("chloe")).json()["items"]
+    assert [c["id"] for c in found] == [tracked["customer_id"]]
+    assert http.get(f"/api/v1/customers/{refund['customer_id']}", headers=cast.auth("alice")).status_code == 200

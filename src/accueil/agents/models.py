@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Boolean, CheckConstraint, Enum, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -52,6 +53,8 @@ class Site(IdMixin, Base):
     timezone: Mapped[str] = mapped_column(String(64), default="Europe/Paris")
     address: Mapped[str | None] = mapped_column(String(400))
     max_level: Mapped[int] = mapped_column(Integer, default=3)
+    # Motif codes a partner site handles (its agents see only those cases); None = every motif.
+    motif_codes: Mapped[list[Any] | None] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(default=clock.now)
 
 

@@ -41,8 +41,9 @@ def access_user(session: Session, *, username: str) -> User:
 
 
 def do_create_site(session: Session, *, code: str, name: str, kind: SiteKind, timezone: str = "Europe/Paris",
-                   address: str | None = None, max_level: int = 3) -> Site:
-    site = Site(code=code, name=name, kind=kind, timezone=timezone, address=address, max_level=max_level)
+                   address: str | None = None, max_level: int = 3, motif_codes: list[str] | None = None) -> Site:
+    site = Site(code=code, name=name, kind=kind, timezone=timezone, address=address, max_level=max_level,
+                motif_codes=motif_codes)
     session.add(site)
     session.flush()
     bump_config_version(session)

@@ -16,13 +16,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
-from accueil.agents.models import Role, Site
 from accueil.api.deps import Principal, Runtime, needs, principal, run_idempotent, runtime, session_dep
 from accueil.conversations import canned, queries, service
 from accueil.conversations.content import AttachmentIn
 from accueil.conversations.models import (
     Attachment,
-    Case,
     CaseStatus,
     ChannelKind,
     Interaction,
@@ -47,7 +45,8 @@ from accueil.conversations.schemas import (
     ResolveIn,
     StatusIn,
 )
-from accueil.core.errors import NotFound, PermissionDenied, ValidationFailed
+from accueil.conversations.scope import check_case_scope, visible_cases
+from accueil.core.errors import NotFound, ValidationFailed
 from accueil.core.pagination import Page
 from accueil.customers.schemas import IdentityIn
 from accueil.customers.service import IdentityRef, normalise_identity
@@ -75,15 +74,6 @@ def parse_attachments(items: list[AttachmentUpload]) -> list[AttachmentIn]:
             raise ValidationFailed("invalid_attachment", filename=item.filename) from None
         parsed.append(AttachmentIn(item.filename, item.content_type, data))
     return parsed
-
-
-def check_case_scope(session: Session, caller: Principal, case: Case) -> None:
-    """A partner agent (outsourced level 1) only sees cases up to its site's level."""
-    if caller.role is not Role.partner_agent:
-        return
-    site = session.get(Site, caller.site_id) if caller.site_id else None
-    if site is None or case.level > site.max_level:
-        raise PermissionDenied("case_out_of_scope")
 
 
 def page_body(page: Page, items: list) -> dict:
@@ -147,21 +137,14 @@ def get_cases(
         if not sep:
             raise ValidationFailed("invalid_identity", value=identity, kind="kind:value")
         ref = normalise_identity(kind, value, phone_region=rt.conversation_config.phone_region)
-    if caller.role is Role.partner_agent:
-        site = session.get(Site, caller.site_id) if caller.site_id else None
-        max_level = site.max_level if site else 0
-        if level is not None and level > max_level:
-            raise PermissionDenied("case_out_of_scope")
     filters = queries.CaseFilters(
         customer_id=customer, identity=ref, status=status, motif_code=motif,
         channel=parse_channel(channel) if channel else None, level=level, agent_id=agent,
         created_since=since, created_until=until,
     )
-    page = queries.list_cases(session, filters=filters, cursor=cursor, limit=limit)
-    items = page.items
-    if caller.role is Role.partner_agent:
-        items = [c for c in items if c.level <= max_level]
-    return page_body(page, [CaseOut.model_validate(c).model_dump(mode="json") for c in items])
+    page = queries.list_cases(session, filters=filters, cursor=cursor, limit=limit,
+                              scope=visible_cases(session, caller))
+    return page_body(page, [CaseOut.model_validate(c).model_dump(mode="json") for c in page.items])
 
 
 @router.get("/cases/{case_id}", response_model=CaseDetail)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import exists, select
+from sqlalchemy import ColumnElement, exists, select
 from sqlalchemy.orm import Session, selectinload
 
 from accueil.conversations.models import Case, CaseStatus, ChannelKind, Interaction, Message, Motif
@@ -27,8 +27,12 @@ class CaseFilters:
     created_until: datetime | None = None
 
 
-def list_cases(session: Session, *, filters: CaseFilters, cursor: str | None, limit: int) -> Page[Case]:
+def list_cases(session: Session, *, filters: CaseFilters, cursor: str | None, limit: int,
+               scope: ColumnElement[bool] | None = None) -> Page[Case]:
+    """``scope``: what the caller may see (``conversations.scope.visible_cases``)."""
     stmt = select(Case).options(selectinload(Case.motif))
+    if scope is not None:
+        stmt = stmt.where(scope)
     if filters.customer_id:
         stmt = stmt.where(Case.customer_id == access_customer(session, filters.customer_id).id)
     if filters.identity:

@@ -125,8 +125,8 @@ ERROR_MESSAGES: dict[str, dict[str, str]] = {
     "route_not_found": {"en": "No such API route.", "fr": "Cette route d'API n'existe pas."},
     "method_not_allowed": {"en": "Method not allowed on this route.", "fr": "Méthode non autorisée sur cette route."},
     "case_out_of_scope": {
-        "en": "This case is outside your site's scope.",
-        "fr": "Cette demande est hors du périmètre de votre site.",
+        "en": "This case is outside your site's scope (its level or its motif).",
+        "fr": "Cette demande est hors du périmètre de votre site (son niveau ou son motif).",
     },
     "csrf_failed": {
         "en": "This form had expired or did not come from accueil. Reload the page and try again.",
@@ -143,6 +143,10 @@ ERROR_MESSAGES: dict[str, dict[str, str]] = {
     "password_unchanged": {
         "en": "The new password is the same as the current one.",
         "fr": "Le nouveau mot de passe est identique à l'actuel.",
+    },
+    "customer_out_of_scope": {
+        "en": "This customer is outside your site's scope.",
+        "fr": "Ce client est hors du périmètre de votre site.",
     },
     "internal_error": {
         "en": "Internal error; nothing was changed. Reference {reference}.",

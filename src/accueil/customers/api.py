@@ -10,7 +10,9 @@ from sqlalchemy.orm import Session, selectinload
 from accueil.api.deps import Principal, Runtime, needs, run_idempotent, runtime, session_dep
 from accueil.conversations import queries
 from accueil.conversations.api import page_body, parse_channel, parse_identities
+from accueil.conversations.models import Case
 from accueil.conversations.schemas import InteractionOut, TimelineItem
+from accueil.conversations.scope import check_customer_scope, partner_site, visible_cases
 from accueil.core.errors import ValidationFailed
 from accueil.core.pagination import paginate
 from accueil.customers import service
@@ -22,7 +24,7 @@ router = APIRouter(prefix="/api/v1/customers", tags=["customers"])
 
 @router.get("", summary="Find customers by identity or name, newest first")
 def list_customers(
-    session: Session = Depends(session_dep), _: Principal = Depends(needs("customers:read")),
+    session: Session = Depends(session_dep), caller: Principal = Depends(needs("customers:read")),
     rt: Runtime = Depends(runtime), identity: str | None = Query(None, description="kind:value"),
     q: str | None = Query(None, max_length=100, description="part of the name"),
     cursor: str | None = None, limit: int = Query(50, ge=1, le=200),
@@ -37,6 +39,8 @@ def list_customers(
             Identity.kind == ref.kind, Identity.value == ref.value)))
     if q:
         stmt = stmt.where(func.lower(Customer.display_name).contains(q.lower()))
+    if partner_site(session, caller) is not None:  # only customers reached through a case they may see
+        stmt = stmt.where(Customer.id.in_(select(Case.customer_id).where(visible_cases(session, caller))))
     page = paginate(session, stmt, Customer.id, cursor=cursor, limit=limit)
     return page_body(page, [CustomerOut.model_validate(c).model_dump(mode="json") for c in page.items])
 
@@ -60,8 +64,10 @@ async def create_customer(payload: CustomerIn, request: Request, rt: Runtime = D
 
 @router.get("/{customer_id}", response_model=CustomerOut)
 def get_customer(customer_id: str, session: Session = Depends(session_dep),
-                 _: Principal = Depends(needs("customers:read"))) -> Customer:
-    return service.access_customer(session, customer_id)
+                 caller: Principal = Depends(needs("customers:read"))) -> Customer:
+    customer = service.access_customer(session, customer_id)
+    check_customer_scope(session, caller, customer.id)
+    return customer
 
 
 @router.post("/{customer_id}/identities", response_model=IdentityOut, status_code=201)
@@ -91,8 +97,9 @@ async def merge_customer(customer_id: str, payload: MergeIn, request: Request, r
 
 @router.get("/{customer_id}/timeline", summary="Every interaction of the customer on every channel")
 def get_timeline(customer_id: str, session: Session = Depends(session_dep),
-                 _: Principal = Depends(needs("customers:read")), channel: str | None = None,
+                 caller: Principal = Depends(needs("customers:read")), channel: str | None = None,
                  cursor: str | None = None, limit: int = Query(50, ge=1, le=200)) -> dict:
+    check_customer_scope(session, caller, service.access_customer(session, customer_id).id)
     page = queries.customer_timeline(session, customer_id=customer_id, cursor=cursor, limit=limit,
                                      channel=parse_channel(channel) if channel else None)
     items = []

@@ -153,6 +153,9 @@ class _Builder:
         sites = {code: do_create_site(session, code=code, name=name, kind=SiteKind(kind), max_level=level,
                                       address=address)
                  for code, name, kind, level, address in ref.SITES}
+        for site in sites.values():  # the outsourced level 1 handles the simple motifs only
+            if site.kind is SiteKind.partner:
+                site.motif_codes = sorted(ref.LEVEL1_MOTIFS)
         teams = {name: do_create_team(session, site=sites[site], name=name, level=level)
                  for site, name, level in ref.TEAMS}
         for family_code, fr, en, motifs in ref.MOTIFS:

@@ -21,8 +21,8 @@ from accueil.agents.models import Role, User
 from accueil.conversations import canned
 from accueil.conversations import queries as conversation_queries
 from accueil.conversations import service as conversations
-from accueil.conversations.api import check_case_scope
 from accueil.conversations.models import Case, Interaction, Motif
+from accueil.conversations.scope import case_in_scope, check_case_scope
 from accueil.core import clock
 from accueil.core.errors import PermissionDenied, ValidationFailed
 from accueil.routing import queries as routing_queries
@@ -85,6 +85,9 @@ def _conversation(session: Session, user: WebUser, case_id: str) -> dict:
     customer = case_customer(session, case)
     timeline = conversation_queries.customer_timeline(session, customer_id=customer.id, cursor=None,
                                                       limit=TIMELINE_LENGTH).items
+    principal = user.principal()
+    if user.role is Role.partner_agent:  # a partner sees the journey through the cases it may see
+        timeline = [i for i in timeline if case_in_scope(session, principal, i.case)]
     held = session.scalars(select(Interaction.id).where(Interaction.case_id == case.id)).all()
     items = routing_queries.held_in_case(session, user.user_id, case.id)
     return {
