@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from accueil.agents.models import ApiToken, Role, Site, SiteKind, Skill, Team, User, WebSession
+from accueil.agents.models import ApiToken, Role, Site, SiteKind, Skill, SkillKind, Team, User, WebSession
 from accueil.core import clock
 from accueil.core.errors import Conflict, NotFound, ValidationFailed
 from accueil.core.events import Event
@@ -81,11 +81,18 @@ def do_create_user(
 
 
 def do_set_skill(session: Session, *, user: User, skill: Skill, level: int) -> None:
+    """Level 1-5; 0 takes the skill away."""
     from accueil.agents.models import AgentSkill
 
-    if not 1 <= level <= 5:
-        raise ValidationFailed("validation_error", summary="skill level must be between 1 and 5")
+    if not 0 <= level <= 5:
+        raise ValidationFailed("validation_error", summary="skill level must be between 1 and 5 (0 removes it)")
     existing = session.get(AgentSkill, (user.id, skill.id))
+    if level == 0:
+        if existing is not None:
+            session.delete(existing)
+            session.flush()
+            bump_config_version(session)
+        return
     if existing is None:
         session.add(AgentSkill(user_id=user.id, skill_id=skill.id, level=level))
     else:
@@ -202,11 +209,7 @@ def do_change_password(session: Session, *, user_id: str, current: str, new: str
     if new == current:
         raise ValidationFailed("password_unchanged")
     user.password_hash = hash_password(new)
-    now = now or clock.now()
-    others = select(WebSession).where(WebSession.user_id == user_id, WebSession.ended_at.is_(None),
-                                      WebSession.id != (keep_session_id or ""))
-    for row in session.scalars(others):
-        row.ended_at = now
+    _end_sessions(session, user_id, now or clock.now(), keep=keep_session_id)
 
 
 def do_set_language(session: Session, *, user_id: str, language: str) -> None:
@@ -218,3 +221,109 @@ def do_set_language(session: Session, *, user_id: str, language: str) -> None:
     if user is None:
         raise NotFound("not_found", kind="user", id=user_id)
     user.language = language
+
+
+# Administration ---------------------------------------------------------------------------------------------
+
+
+def do_update_user(session: Session, *, user_id: str, display_name: str | None = None, role: Role | None = None,
+                   site_id: str | None = None, team_id: str | None = None, language: str | None = None,
+                   email: str | None = None, active: bool | None = None, now: datetime | None = None) -> User:
+    """Change a user's profile; deactivating them also signs them out everywhere."""
+    from accueil.core.i18n import LANGUAGES
+
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound("not_found", kind="user", id=user_id)
+    site = session.get(Site, site_id) if site_id else None
+    if site_id and site is None:
+        raise ValidationFailed("unknown_site", value=site_id)
+    team = session.get(Team, team_id) if team_id else None
+    if team_id and (team is None or (site is not None and team.site_id != site.id)):
+        raise ValidationFailed("validation_error", summary="the team must belong to the user's site")
+    new_role = role or user.role
+    if new_role is Role.partner_agent and (site is None or site.kind is not SiteKind.partner):
+        raise ValidationFailed("validation_error", summary="a partner agent belongs to a partner site")
+    if language is not None and language not in LANGUAGES:
+        raise ValidationFailed("validation_error", summary=f"language must be one of {', '.join(LANGUAGES)}")
+    if display_name is not None:
+        if not display_name.strip() or len(display_name) > 200:
+            raise ValidationFailed("validation_error", summary="display name: 1 to 200 characters")
+        user.display_name = display_name.strip()
+    user.role, user.site_id, user.team_id = new_role, site.id if site else None, team.id if team else None
+    if language is not None:
+        user.language = language
+    if email is not None:
+        user.email = email.strip() or None
+    if active is not None and active != user.active:
+        user.active = active
+        if not active:
+            _end_sessions(session, user.id, now or clock.now())
+    session.flush()
+    bump_config_version(session)
+    return user
+
+
+def _end_sessions(session: Session, user_id: str, now: datetime, keep: str | None = None) -> None:
+    open_sessions = select(WebSession).where(WebSession.user_id == user_id, WebSession.ended_at.is_(None),
+                                             WebSession.id != (keep or ""))
+    for row in session.scalars(open_sessions):
+        row.ended_at = now
+
+
+def do_set_password(session: Session, *, user_id: str, password: str, now: datetime | None = None) -> None:
+    """An administrator sets a new password (a forgotten one): the user's open sessions end."""
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound("not_found", kind="user", id=user_id)
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise ValidationFailed("password_too_short", limit=MIN_PASSWORD_LENGTH)
+    user.password_hash = hash_password(password)
+    _end_sessions(session, user.id, now or clock.now())
+
+
+def do_save_site(session: Session, *, code: str, name: str, kind: SiteKind, timezone: str = "Europe/Paris",
+                 address: str | None = None, max_level: int = 3, motif_codes: list[str] | None = None) -> Site:
+    """Create the site ``code`` or update it."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    from accueil.conversations.models import Motif
+
+    if not code.strip() or len(code) > 40 or not name.strip():
+        raise ValidationFailed("validation_error", summary="a site needs a code (≤ 40) and a name")
+    if not 1 <= max_level <= 3:
+        raise ValidationFailed("validation_error", summary="max level: 1 to 3")
+    try:
+        ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValidationFailed("validation_error", summary=f"unknown time zone {timezone!r}") from None
+    if motif_codes is not None:
+        known = set(session.scalars(select(Motif.code).where(Motif.code.in_(motif_codes))))
+        for motif in motif_codes:
+            if motif not in known:
+                raise ValidationFailed("unknown_motif", value=motif)
+    site = session.scalar(select(Site).where(Site.code == code))
+    if site is None:
+        return do_create_site(session, code=code, name=name, kind=kind, timezone=timezone, address=address,
+                              max_level=max_level, motif_codes=motif_codes)
+    site.name, site.kind, site.timezone, site.address = name, kind, timezone, address
+    site.max_level, site.motif_codes = max_level, motif_codes
+    session.flush()
+    bump_config_version(session)
+    return site
+
+
+def do_create_skill(session: Session, *, code: str, kind: str, label_fr: str, label_en: str) -> Skill:
+    code = code.strip().lower()
+    if not code or len(code) > 60 or not code.replace("_", "").isalnum():
+        raise ValidationFailed("validation_error", summary="skill code: letters, digits and _")
+    if kind not in {k.value for k in SkillKind}:
+        raise ValidationFailed("validation_error", summary=f"skill kind: {', '.join(k.value for k in SkillKind)}")
+    if session.scalar(select(Skill.id).where(Skill.code == code)) is not None:
+        raise Conflict("validation_error", summary=f"skill {code!r} already exists")
+    skill = Skill(code=code, kind=SkillKind(kind), label_fr=label_fr.strip() or code,
+                  label_en=label_en.strip() or code)
+    session.add(skill)
+    session.flush()
+    bump_config_version(session)
+    return skill

@@ -1,7 +1,8 @@
-"""Canned responses: the write path (admin) and filling their variables for one case (pure).
+"""Reference data of conversations that administrators edit: canned responses and motifs.
 
-Variables are ``{customer_name}``, ``{agent_name}``, ``{case_reference}``, ``{motif}`` and ``{today}``; an
-unknown ``{name}`` is left as written, so a typo shows in the text rather than failing the agent.
+Canned responses are filled in for one case (pure ``fill_variables``). Variables are ``{customer_name}``,
+``{agent_name}``, ``{case_reference}``, ``{motif}`` and ``{today}``; an unknown ``{name}`` is left as
+written, so a typo shows in the text rather than failing the agent.
 """
 
 from __future__ import annotations
@@ -71,3 +72,27 @@ def access_canned_response(session: Session, code: str) -> CannedResponse:
     if row is None:
         raise NotFound("not_found", kind="canned_response", id=code)
     return row
+
+
+def do_save_motif(session: Session, *, code: str, label_fr: str, label_en: str, parent_code: str | None = None,
+                  sla_hours: int | None = None, active: bool = True) -> Motif:
+    """Create the motif ``code`` or update it (a family has no parent; a motif belongs to one family)."""
+    if not _CODE.match(code):
+        raise ValidationFailed("validation_error", summary="code: 2-60 lowercase letters, digits or _")
+    if not label_fr.strip() or not label_en.strip():
+        raise ValidationFailed("validation_error", summary="a motif needs a French and an English label")
+    if sla_hours is not None and not 1 <= sla_hours <= 24 * 90:
+        raise ValidationFailed("validation_error", summary="SLA: 1 hour to 90 days")
+    parent = None
+    if parent_code:
+        parent = session.scalar(select(Motif).where(Motif.code == parent_code))
+        if parent is None or parent.code == code:
+            raise ValidationFailed("unknown_motif", value=parent_code)
+    motif = session.scalar(select(Motif).where(Motif.code == code))
+    if motif is None:
+        motif = Motif(code=code)
+        session.add(motif)
+    motif.label_fr, motif.label_en, motif.sla_hours, motif.active = label_fr.strip(), label_en.strip(), sla_hours, active
+    motif.parent_id = parent.id if parent else None
+    session.flush()
+    return motif

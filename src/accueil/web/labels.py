@@ -26,6 +26,10 @@ LABELS = {
     "failed": N_("failed"),
     # identities
     "phone": N_("phone"), "chat_visitor": N_("chat visitor"), "customer_number": N_("customer number"),
+    # roles, site and skill kinds
+    "admin": N_("administrator"), "supervisor": N_("supervisor"), "agent": N_("agent"),
+    "partner_agent": N_("partner agent"), "in_house": N_("in-house"), "partner": N_("partner"),
+    "agency": N_("agency"), "motif": N_("motif"), "language": N_("language"), "channel": N_("channel"),
     # pause reasons
     "break": N_("break"), "lunch": N_("lunch"), "training": N_("training"), "meeting": N_("meeting"),
     "back_office": N_("back office"), "no_answer": N_("missed a call"),
