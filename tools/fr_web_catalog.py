@@ -18,6 +18,14 @@ from babel.messages.pofile import read_po, write_po
 LOCALES = Path(__file__).resolve().parents[1] / "src" / "accueil" / "web" / "locales"
 
 FRENCH = {
+    "Go available first to take work.": "Passez disponible pour prendre du travail.",
+    "Notes on the conversation": "Notes sur l'échange",
+    "Reply by text message": "Répondre par SMS",
+    "Reply in the chat": "Répondre dans le chat",
+    "My queues": "Mes files",
+    "Take the next one": "Prendre le suivant",
+    "Nothing waits for you right now.": "Rien ne vous attend pour l'instant.",
+    "No queue sends you work yet (skills, level or site).": "Aucune file ne vous envoie de travail (compétences, niveau ou site).",
     '(this is a family)': "(c'est une famille)",
     'A motif with an existing code is updated.': 'Un motif dont le code existe déjà est mis à jour.',
     'A site with an existing code is updated.': 'Un site dont le code existe déjà est mis à jour.',

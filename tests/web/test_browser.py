@@ -84,7 +84,12 @@ def test_agent_gets_a_live_offer_accepts_replies_and_resolves(browser, server_ur
         "() => document.querySelector('tr[data-queue=\"tel_n1\"] td[data-field=\"answered\"]').innerText === '1'",
         timeout=LIVE_MS)
 
-    page.get_by_label("Répondre au client").fill("Bonjour David, je regarde votre commande.")
+    # On a call the box takes notes (internal by default); unticked, it answers the customer.
+    page.get_by_label("Notes sur l'échange").fill("Client inquiet pour sa commande 12345.")
+    page.get_by_role("button", name="Envoyer").click()
+    page.locator(".message.internal", has_text="commande 12345").wait_for(timeout=LIVE_MS)
+    page.get_by_label("Notes sur l'échange").fill("Bonjour David, je regarde votre commande.")
+    page.get_by_label("Note interne (jamais envoyée)").uncheck()
     page.get_by_role("button", name="Envoyer").click()
     page.locator(".message.outbound", has_text="je regarde votre commande").wait_for(timeout=LIVE_MS)
     page.get_by_label("Code de résolution").fill("info_donnee")

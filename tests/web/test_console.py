@@ -202,3 +202,30 @@ def test_a_partner_sees_only_its_sites_motifs_and_customers_through_them(web, ht
     found = http.get("/api/v1/customers", headers=cast.auth("chloe")).json()["items"]
     assert [c["id"] for c in found] == [tracked["customer_id"]]
     assert http.get(f"/api/v1/customers/{refund['customer_id']}", headers=cast.auth("alice")).status_code == 200
+
+
+def test_queue_panel_and_taking_the_next_item(web, http, cast, runtime):
+    from accueil.agents.models import Skill, User
+    from accueil.agents.service import do_set_skill
+    from accueil.routing.admin import do_save_queue
+
+    with runtime.factory() as session, session.begin():
+        skill = Skill(code="email", kind="channel", label_fr="E-mail", label_en="Email")
+        session.add(skill)
+        session.flush()
+        do_set_skill(session, user=session.get(User, cast.users["alice"]), skill=skill, level=3)
+        do_save_queue(session, code="email_n2", skills={"email": 1}, delivery="pull")
+    alice = web("alice")
+    assert "Passez disponible" in alice.post("/agent/next").text
+    alice.post("/agent/presence", {"presence": "available"})
+    empty = alice.post("/agent/next")
+    assert "Rien ne vous attend" in empty.text and empty.headers["hx-retarget"] == "#notice"
+    mail = post(http, cast, "email", queue="email_n2")
+    panel = alice.get("/agent/queues", htmx=True).text
+    row = panel.split("E-mail N2")[1].split("</li>")[0]
+    assert '<span class="num" title="En attente">1</span>' in row
+    taken = alice.post("/agent/next")
+    assert taken.status_code == 204 and taken.headers["hx-redirect"] == f"/agent?case={mail['case_id']}"
+    assert '<span class="num" title="En attente">0</span>' in alice.get("/agent/queues", htmx=True).text
+    chloe_panel = web("chloe").get("/agent/queues", htmx=True).text
+    assert "E-mail N2" not in chloe_panel  # a level-1 partner is not served by a level-2 queue

@@ -131,3 +131,31 @@ def agents_now(session: Session) -> list[AgentNow]:
 
 def queues_by_id(session: Session) -> dict[str, Queue]:
     return {queue.id: queue for queue in session.scalars(select(Queue).where(Queue.active.is_(True)))}
+
+
+@dataclass(frozen=True)
+class QueueNow:
+    queue_id: str
+    code: str
+    name_fr: str
+    name_en: str
+    channel: str
+    delivery: str
+    waiting: int
+    oldest_waiting_since: datetime | None
+
+
+def queues_served_by(session: Session, config, user_id: str) -> list[QueueNow]:  # type: ignore[no-untyped-def]
+    """The queues this agent may take work from at some overflow stage, with what waits in them now."""
+    served = {queue_id for stages in config.agent_queues.get(user_id, {}).values() for queue_id in stages}
+    if not served:
+        return []
+    waiting = {queue_id: (count, oldest) for queue_id, count, oldest in session.execute(
+        select(RoutingItem.queue_id, func.count(), func.min(RoutingItem.queued_at))
+        .where(RoutingItem.status == "waiting", RoutingItem.queue_id.in_(served))
+        .group_by(RoutingItem.queue_id))}
+    queues = session.scalars(select(Queue).where(Queue.id.in_(served), Queue.active.is_(True))
+                             .order_by(Queue.level, Queue.code))
+    return [QueueNow(queue_id=q.id, code=q.code, name_fr=q.name_fr, name_en=q.name_en, channel=q.channel,
+                     delivery=q.delivery, waiting=waiting.get(q.id, (0, None))[0],
+                     oldest_waiting_since=waiting.get(q.id, (0, None))[1]) for q in queues]

@@ -26,6 +26,14 @@
   document.addEventListener("htmx:afterSettle", tick);
   document.addEventListener("DOMContentLoaded", tick);
 
+  // Text messages: characters and SMS parts (160 characters, 153 each once split).
+  document.addEventListener("input", function (event) {
+    var counter = document.querySelector('[data-count-for="' + event.target.id + '"]');
+    if (!counter) { return; }
+    var n = event.target.value.length;
+    counter.textContent = n + " / " + (n <= 160 ? 1 : Math.ceil(n / 153)) + " SMS";
+  });
+
   // The language picker submits itself.
   document.addEventListener("change", function (event) {
     if (event.target.classList && event.target.classList.contains("autosubmit")) {

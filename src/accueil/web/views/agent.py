@@ -30,6 +30,7 @@ from accueil.routing import service as routing
 from accueil.routing.config_loader import ROUTABLE_ROLES
 from accueil.routing.decisions import Presence
 from accueil.routing.models import Queue
+from accueil.web.i18n import translate
 from accueil.web.render import is_htmx, redirect, render
 from accueil.web.session import STAFF, WebUser, check_csrf, current_user, require_role
 
@@ -89,6 +90,8 @@ def _conversation(session: Session, user: WebUser, case_id: str) -> dict:
     if user.role is Role.partner_agent:  # a partner sees the journey through the cases it may see
         timeline = [i for i in timeline if case_in_scope(session, principal, i.case)]
     held = session.scalars(select(Interaction.id).where(Interaction.case_id == case.id)).all()
+    latest = session.scalar(select(Interaction.channel).where(Interaction.case_id == case.id)
+                            .order_by(Interaction.arrived_at.desc()).limit(1))
     items = routing_queries.held_in_case(session, user.user_id, case.id)
     return {
         "motifs": list(session.scalars(select(Motif).where(Motif.active.is_(True)).order_by(Motif.code))),
@@ -97,7 +100,7 @@ def _conversation(session: Session, user: WebUser, case_id: str) -> dict:
         "case": case, "customer": customer, "identities": list(customer.identities),
         "messages": conversation_queries.case_messages(session, case.id, include_internal=True),
         "timeline": timeline, "held_items": items, "resolution_codes": RESOLUTION_CODES.get(session),
-        "interaction_ids": set(held),
+        "interaction_ids": set(held), "channel": latest.value if latest else case.first_channel.value,
     }
 
 
@@ -144,6 +147,37 @@ async def work_panel(request: Request, user: WebUser = Depends(agent_user)) -> R
 async def offers_panel(request: Request, user: WebUser = Depends(agent_user)) -> Response:
     rows = await _read(request, lambda s: routing_queries.my_offers(s, user.user_id))
     return render(request, "agent/_offers.html", {"offers": rows}, user=user)
+
+
+@router.get("/queues")
+async def queues_panel(request: Request, user: WebUser = Depends(agent_user)) -> Response:
+    rt = request.app.state.runtime
+    rows = await _read(request, lambda s: routing_queries.queues_served_by(s, rt.routing_rules.get(s),
+                                                                           user.user_id))
+    return render(request, "agent/_queues.html", {"queues": rows, "now": clock.now()}, user=user)
+
+
+@router.post("/next")
+async def take_next(request: Request, user: WebUser = Depends(agent_user)) -> Response:
+    """Pull the next item this agent may take (push and pull queues alike), and open it."""
+    await check_csrf(request, user)
+    rt = request.app.state.runtime
+
+    def pull(session: Session) -> str | None:
+        if _state(session, user)["presence"] != Presence.available.value:
+            return "unavailable"
+        offer = routing.do_next_item(session, rules=rt.routing_rules, user_id=user.user_id)
+        return None if offer is None else _case_of(session, offer.item)
+
+    case_id = await _read(request, pull)
+    if case_id in (None, "unavailable"):
+        if case_id is None:
+            message = translate(user.language, "Nothing waits for you right now.")
+        else:
+            message = translate(user.language, "Go available first to take work.")
+        return render(request, "_notice.html", {"status": 200, "message": message}, user=user,
+                      headers={"HX-Retarget": "#notice", "HX-Reswap": "innerHTML"})
+    return redirect(request, f"/agent?case={case_id}")
 
 
 @router.get("/presence")
