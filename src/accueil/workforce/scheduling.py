@@ -1,14 +1,10 @@
 """Shift scheduling: how many agents to put on which shifts so staffing follows the requirement.
 
-Erlang staffing says how many agents each slot needs; people are not hired per slot but per shift (9:00
-for 8 h with a 30-minute lunch somewhere between 12:00 and 14:00). This module picks shifts from shift
-types and counts agents on each, with OR-Tools CP-SAT, under one of three goals:
-
-- minimum cost with every slot covered (the classic set-covering model of staff scheduling);
-- minimum weighted under-cover and over-cover (plus an optional cost term), when full cover is impossible
-  or not wanted, e.g. with a cap on the number of shifts;
-- the "shift design" goal of Musliu, Schaerf and Slany: weighted shortage, excess and number of distinct
-  shifts, so that a week is covered by few shift patterns (benchmark instances: scheduling_instances.py).
+Erlang staffing says how many agents each slot needs; people work shifts (9:00 for 8 h, lunch somewhere
+between 12:00 and 14:00). This picks shifts and agents per shift with OR-Tools CP-SAT, for minimum cost
+with every slot covered (set covering), minimum weighted under/over-cover when full cover is impossible or
+capped, or the "shift design" goal of Musliu, Schaerf and Slany (shortage, excess and number of distinct
+shifts: few patterns per week; benchmark instances in scheduling_instances.py).
 
 Pure core: no I/O, no clock reads (solve time is the solver's own measurement). Time is in slots: a
 Requirement is agents needed per slot, for one day or several (`slots_per_day`), optionally cyclic (a
@@ -16,15 +12,9 @@ night shift wraps from the last slot to the first). Costs and weights are intege
 because CP-SAT is exact on integers. Every solve has a time limit and says whether the answer is proven
 optimal or only the best found; bad input raises SchedulingInputError (a ValueError) before solving.
 
-Public API
-    Requirement(agents, slots_per_day=None, cyclic=False)
-    BreakRule(length, earliest, latest=None)        break of `length` slots starting at an offset
-    ShiftType(name, start, length, cost=0, cost_per_slot=0, breaks=(), days=None, min_count=0,
-              max_count=None)
-    Objective.minimum_cost() / .minimum_deviation(...) / .shift_design(...)
-    schedule_shifts(requirement, shift_types, objective=None, *, max_shifts=None, time_limit=10.0,
-                    workers=1, seed=0) -> Schedule
-    evaluate_schedule(requirement, shifts, objective) -> Evaluation
+Public API: Requirement, BreakRule, ShiftType, Objective (.minimum_cost / .minimum_deviation /
+.shift_design) in; schedule_shifts(...) -> Schedule out; evaluate_schedule(...) -> Evaluation for a
+schedule edited by hand.
 """
 
 from __future__ import annotations
@@ -61,16 +51,20 @@ class SolveStatus(StrEnum):
     UNKNOWN = "unknown"  # no schedule found within the time limit, nothing proven
 
 
+def _check(ok: object, message: str) -> None:
+    if not ok:
+        raise SchedulingInputError(message)
+
+
 def _whole(name: str, value: object, *, minimum: int = 0) -> int:
     """An integer >= minimum (numpy integers accepted; floats and bools refused, they hide mistakes)."""
-    if isinstance(value, bool):
-        raise SchedulingInputError(f"{name} must be a whole number, not {value!r}")
     try:
-        number = operator.index(value)  # type: ignore[call-overload]
+        number = None if isinstance(value, bool) else operator.index(value)  # type: ignore[call-overload]
     except TypeError:
-        raise SchedulingInputError(f"{name} must be a whole number, not {value!r}") from None
-    if number < minimum:
-        raise SchedulingInputError(f"{name} must be >= {minimum}, not {number}")
+        number = None
+    _check(number is not None, f"{name} must be a whole number, not {value!r}")
+    assert number is not None
+    _check(number >= minimum, f"{name} must be >= {minimum}, not {number}")
     return number
 
 
@@ -87,7 +81,11 @@ def _wholes(name: str, values: object, *, minimum: int = 0) -> tuple[int, ...]:
 
 @dataclass(frozen=True)
 class Requirement:
-    """Agents needed per slot; `slots_per_day` splits it into days (None: one day); cyclic wraps around."""
+    """Agents needed per slot; `slots_per_day` splits it into days (None: one day).
+
+    cyclic: the slot after the last is the first (a night shift of the last day ends on the first day, as
+    in a repeating week); otherwise shifts that would run past the last slot are not offered.
+    """
 
     agents: Sequence[int]
     slots_per_day: int | None = None
@@ -95,13 +93,12 @@ class Requirement:
 
     def __post_init__(self) -> None:
         agents = _wholes("requirement", self.agents)
-        if isinstance(self.agents, int) or not agents:
-            raise SchedulingInputError("the requirement needs at least one slot (agents needed per slot)")
+        _check(isinstance(self.agents, Iterable) and agents, "the requirement needs at least one slot")
         per_day = len(agents) if self.slots_per_day is None else _whole("slots_per_day", self.slots_per_day)
-        if per_day < 1 or len(agents) % per_day:
-            raise SchedulingInputError(
-                f"{len(agents)} slots do not split into whole days of {per_day} slots (slots_per_day)"
-            )
+        _check(
+            per_day >= 1 and len(agents) % per_day == 0,
+            f"{len(agents)} slots are not whole days of {per_day}",
+        )
         object.__setattr__(self, "agents", agents)
         object.__setattr__(self, "slots_per_day", per_day)
         object.__setattr__(self, "cyclic", bool(self.cyclic))
@@ -135,8 +132,7 @@ class BreakRule:
         _whole("break length", self.length, minimum=1)
         _whole("break earliest offset", self.earliest)
         latest = self.earliest if self.latest is None else _whole("break latest offset", self.latest)
-        if latest < self.earliest:
-            raise SchedulingInputError(f"break window ends ({latest}) before it starts ({self.earliest})")
+        _check(latest >= self.earliest, f"break window ends ({latest}) before it starts ({self.earliest})")
         object.__setattr__(self, "latest", latest)
 
     @property
@@ -148,6 +144,11 @@ class BreakRule:
     def span_end(self) -> int:
         """First offset after the last slot the break can occupy."""
         return int(self.latest or self.earliest) + self.length
+
+    @property
+    def always_taken(self) -> range:
+        """Offsets where every agent is on this break, wherever it is placed (empty for wide windows)."""
+        return range(self.span_end - self.length, self.earliest + self.length)
 
 
 @dataclass(frozen=True)
@@ -171,34 +172,25 @@ class ShiftType:
     max_count: int | None = None
 
     def __post_init__(self) -> None:
-        if not isinstance(self.name, str) or not self.name:
-            raise SchedulingInputError("a shift type needs a name")
-        starts = tuple(sorted(set(_wholes(f"{self.name}: start", self.start))))
-        lengths = tuple(sorted(set(_wholes(f"{self.name}: length", self.length, minimum=1))))
-        if not starts or not lengths:
-            raise SchedulingInputError(f"{self.name}: give at least one start and one length")
-        _whole(f"{self.name}: cost", self.cost)
-        _whole(f"{self.name}: cost_per_slot", self.cost_per_slot)
-        _whole(f"{self.name}: min_count", self.min_count)
-        if self.max_count is not None:
-            _whole(f"{self.name}: max_count", self.max_count)
-            if self.max_count < self.min_count:
-                raise SchedulingInputError(f"{self.name}: max_count is below min_count")
+        _check(isinstance(self.name, str) and self.name, "a shift type needs a name")
+        name = self.name
+        starts = tuple(sorted(set(_wholes(f"{name}: start", self.start))))
+        lengths = tuple(sorted(set(_wholes(f"{name}: length", self.length, minimum=1))))
+        _check(starts and lengths, f"{name}: give at least one start and one length")
+        for field_name in ("cost", "cost_per_slot", "min_count"):
+            _whole(f"{name}: {field_name}", getattr(self, field_name))
+        maximum = None if self.max_count is None else _whole(f"{name}: max_count", self.max_count)
+        _check(maximum is None or maximum >= self.min_count, f"{name}: max_count < min_count")
         breaks = tuple(self.breaks)
-        if not all(isinstance(b, BreakRule) for b in breaks):
-            raise SchedulingInputError(f"{self.name}: breaks must be BreakRule values")
-        for before, after in zip(breaks, breaks[1:], strict=False):
-            if before.span_end > after.earliest:
-                raise SchedulingInputError(
-                    f"{self.name}: break windows must be in order and not overlap (each agent takes each break)"
-                )
-        if breaks and breaks[-1].span_end > lengths[0]:
-            raise SchedulingInputError(f"{self.name}: a break window runs past the end of a {lengths[0]}-slot shift")
-        if sum(b.length for b in breaks) >= lengths[0]:
-            raise SchedulingInputError(f"{self.name}: breaks leave no working slot in a {lengths[0]}-slot shift")
-        days = None if self.days is None else tuple(sorted(set(_wholes(f"{self.name}: days", self.days))))
-        if days == ():
-            raise SchedulingInputError(f"{self.name}: days is empty, the type covers nothing")
+        _check(all(isinstance(b, BreakRule) for b in breaks), f"{name}: breaks must be BreakRule values")
+        _check(
+            all(before.span_end <= after.earliest for before, after in zip(breaks, breaks[1:], strict=False)),
+            f"{name}: break windows must be in order and not overlap (each agent takes each break once)",
+        )
+        _check(not breaks or breaks[-1].span_end <= lengths[0], f"{name}: a break runs past the shift end")
+        _check(sum(b.length for b in breaks) < lengths[0], f"{name}: breaks leave no working slot")
+        days = None if self.days is None else tuple(sorted(set(_wholes(f"{name}: days", self.days))))
+        _check(days != (), f"{name}: days is empty, the type covers nothing")
         object.__setattr__(self, "start", starts)
         object.__setattr__(self, "length", lengths)
         object.__setattr__(self, "breaks", breaks)
@@ -232,11 +224,10 @@ class Objective:
     distinct_shift_weight: int = 0
 
     def __post_init__(self) -> None:
-        for name in ("under_weight", "over_weight", "cost_weight", "distinct_shift_weight"):
-            _whole(name, getattr(self, name))
         weights = (self.under_weight, self.over_weight, self.cost_weight, self.distinct_shift_weight)
-        if not self.full_coverage and not any(weights):
-            raise SchedulingInputError("every weight is zero: nothing to minimise (an empty schedule wins)")
+        for name, weight in zip(("under", "over", "cost", "distinct_shift"), weights, strict=True):
+            _whole(f"{name} weight", weight)
+        _check(self.full_coverage or any(weights), "every weight is zero: nothing to minimise")
 
     @classmethod
     def minimum_cost(cls) -> Objective:
@@ -253,13 +244,7 @@ class Objective:
         cls, *, under: int, over: int, distinct_shift: int, cost: int = 0, full_coverage: bool = False
     ) -> Objective:
         """Musliu's shift design: weighted shortage + excess + number of distinct shifts (+ cost)."""
-        return cls(
-            full_coverage=full_coverage,
-            under_weight=under,
-            over_weight=over,
-            cost_weight=cost,
-            distinct_shift_weight=distinct_shift,
-        )
+        return cls(full_coverage, under, over, cost, distinct_shift)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -329,10 +314,6 @@ class Schedule:
     def proven_optimal(self) -> bool:
         return self.status is SolveStatus.OPTIMAL
 
-    @property
-    def found(self) -> bool:
-        return self.status in (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE)
-
 
 # ---------------------------------------------------------------------------------------------------
 # Evaluation (also used to fill the solver's answer, so reported figures never come from model variables)
@@ -362,15 +343,8 @@ def evaluate_schedule(
         + objective.cost_weight * total_cost
         + objective.distinct_shift_weight * distinct
     )
-    return Evaluation(
-        coverage=tuple(coverage),
-        under=under,
-        over=over,
-        total_cost=total_cost,
-        total_shifts=sum(s.agents for s in shifts),
-        distinct_shifts=distinct,
-        objective=value,
-    )
+    total_shifts = sum(s.agents for s in shifts)
+    return Evaluation(tuple(coverage), under, over, total_cost, total_shifts, distinct, value)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -394,38 +368,36 @@ def _slots(first: int, length: int, horizon: int) -> range | list[int]:
     return range(first, end) if end <= horizon else [t % horizon for t in range(first, end)]
 
 
-def _working_offsets(shift_type: ShiftType, length: int) -> list[int]:
-    """Offsets where an agent may be working: not inside the part of a break window that is always off."""
-    always_off: set[int] = set()
-    for rule in shift_type.breaks:
-        always_off.update(range(int(rule.latest or rule.earliest), rule.earliest + rule.length))
-    return [k for k in range(length) if k not in always_off]
+def _choices_per_shift(shift_type: ShiftType) -> int:
+    """Solver variables per candidate shift: its agent count, plus one per offset of each break window."""
+    return 1 + sum(len(rule.offsets) for rule in shift_type.breaks if len(rule.offsets) > 1)
 
 
 def _candidates(
     requirement: Requirement, shift_types: Sequence[ShiftType]
 ) -> tuple[list[_Candidate], set[int]]:
-    """Every placeable shift with a safe upper bound on its agents, and the slots some shift can work."""
+    """Every placeable shift with a safe upper bound on its agents, and the slots some shift can work
+    (a slot inside every possible position of a break is never worked)."""
     need, horizon, per_day = requirement.agents, requirement.horizon, requirement.day_length
     candidates: list[_Candidate] = []
     coverable: set[int] = set()
+    decisions = 0
     for index, shift_type in enumerate(shift_types):
-        if shift_type.starts[-1] >= per_day:
-            raise SchedulingInputError(
-                f"{shift_type.name}: start {shift_type.starts[-1]} is not a slot of a {per_day}-slot day"
-            )
-        if shift_type.lengths[-1] > horizon:
-            raise SchedulingInputError(f"{shift_type.name}: a shift is longer than the whole requirement")
+        name, starts, lengths = shift_type.name, shift_type.starts, shift_type.lengths
+        _check(starts[-1] < per_day, f"{name}: start {starts[-1]} is not a slot of a {per_day}-slot day")
+        _check(lengths[-1] <= horizon, f"{name}: a shift is longer than the whole requirement")
         days = shift_type.days if shift_type.days is not None else range(requirement.days)
-        if days[-1] >= requirement.days:
-            raise SchedulingInputError(
-                f"{shift_type.name}: day {days[-1]} is outside the requirement's {requirement.days} day(s)"
-            )
-        cap = shift_type.max_count
-        before = len(candidates)
+        _check(days[-1] < requirement.days, f"{name}: day {days[-1]} is outside the requirement's days")
+        decisions += len(days) * len(starts) * len(lengths) * _choices_per_shift(shift_type)
+        _check(
+            decisions <= MAX_DECISIONS,
+            f"more than {MAX_DECISIONS} shift and break choices: narrow the windows or use coarser slots",
+        )
+        always_off = {k for rule in shift_type.breaks for k in rule.always_taken}
+        cap, before = shift_type.max_count, len(candidates)
         for day in days:
-            for start in shift_type.starts:
-                for length in shift_type.lengths:
+            for start in starts:
+                for length in lengths:
                     first = day * per_day + start
                     if not requirement.cyclic and first + length > horizon:
                         continue  # would run past the end of a non-cyclic requirement
@@ -436,25 +408,21 @@ def _candidates(
                     upper = max(upper, shift_type.min_count)
                     upper = upper if cap is None else min(upper, cap)
                     candidates.append(_Candidate(index, day, start, length, first, upper))
-                    working = _working_offsets(shift_type, length)
-                    coverable.update((first + k) % horizon for k in working)
-        if len(candidates) == before:
-            raise SchedulingInputError(
-                f"{shift_type.name}: no shift of this type fits in the requirement (non-cyclic, too late, "
-                "or on no day): it covers nothing"
-            )
+                    coverable.update((first + k) % horizon for k in range(length) if k not in always_off)
+        _check(
+            len(candidates) > before,
+            f"{name}: no shift of this type fits in the requirement: it covers nothing",
+        )
     return candidates, coverable
 
 
-def _check_solver_options(time_limit: float, workers: int, seed: int, max_shifts: int | None) -> None:
-    if isinstance(time_limit, bool) or not isinstance(time_limit, int | float):
-        raise SchedulingInputError("time_limit must be a number of seconds")
-    if not (math.isfinite(time_limit) and 0 < time_limit <= MAX_TIME_LIMIT):
-        raise SchedulingInputError(f"time_limit must be in (0, {MAX_TIME_LIMIT:g}] seconds: a solve always stops")
-    _whole("workers", workers, minimum=1)
-    _whole("seed", seed)
-    if max_shifts is not None:
-        _whole("max_shifts", max_shifts)
+def _check_limit(name: str, value: object) -> None:
+    """A positive, finite, bounded number of seconds: every solve stops."""
+    number = value if isinstance(value, int | float) and not isinstance(value, bool) else math.nan
+    _check(
+        math.isfinite(number) and 0 < number <= MAX_TIME_LIMIT,
+        f"{name} must be seconds in (0, {MAX_TIME_LIMIT:g}]",
+    )
 
 
 def schedule_shifts(
@@ -464,27 +432,32 @@ def schedule_shifts(
     *,
     max_shifts: int | None = None,
     time_limit: float = DEFAULT_TIME_LIMIT,
+    work_limit: float | None = None,
     workers: int = 1,
     seed: int = 0,
 ) -> Schedule:
     """Agents per shift that best meet the requirement under `objective` (default: minimum cost).
 
     max_shifts caps agent-shifts over the whole requirement (the number of agents, for one day). The
-    solve stops after `time_limit` seconds at the latest. workers=1 with a fixed seed repeats the same
-    answer run after run (unless the time limit cuts the search); workers=2 uses both cores of a small
-    machine with a portfolio of strategies, usually faster on hard instances but not reproducible.
+    solve stops after `time_limit` wall-clock seconds at the latest, or after `work_limit` units of the
+    solver's deterministic time (about seconds): with workers=1 (the default) and a fixed seed, a search
+    cut by work_limit gives the same answer on every run and machine, one cut by the wall clock may not.
+    workers=2 runs a portfolio on both cores of a small machine; on the shift design benchmarks the
+    single worker with the stronger LP relaxation did as well or better.
     """
     objective = objective or Objective.minimum_cost()
-    if not isinstance(requirement, Requirement):
-        raise SchedulingInputError("requirement must be a Requirement")
-    if not isinstance(objective, Objective):
-        raise SchedulingInputError("objective must be an Objective")
+    _check(isinstance(requirement, Requirement), "requirement must be a Requirement")
+    _check(isinstance(objective, Objective), "objective must be an Objective")
     types = tuple(shift_types)
-    if not types or not all(isinstance(t, ShiftType) for t in types):
-        raise SchedulingInputError("give at least one ShiftType")
-    if len({t.name for t in types}) != len(types):
-        raise SchedulingInputError("shift type names must be unique (the schedule names shifts by type)")
-    _check_solver_options(time_limit, workers, seed, max_shifts)
+    _check(types and all(isinstance(t, ShiftType) for t in types), "give at least one ShiftType")
+    _check(len({t.name for t in types}) == len(types), "shift type names must be unique")
+    _check_limit("time_limit", time_limit)
+    if work_limit is not None:
+        _check_limit("work_limit", work_limit)
+    _whole("workers", workers, minimum=1)
+    _whole("seed", seed)
+    if max_shifts is not None:
+        _whole("max_shifts", max_shifts)
     candidates, coverable = _candidates(requirement, types)
     if objective.full_coverage:
         missing = [t for t, need in enumerate(requirement.agents) if need > 0 and t not in coverable]
@@ -494,27 +467,32 @@ def schedule_shifts(
                 f"full coverage asked, but no shift works slot(s) {shown}; add a shift type or use "
                 "Objective.minimum_deviation"
             )
-    decisions = sum(
-        1 + sum(len(r.offsets) for r in types[c.type_index].breaks if len(r.offsets) > 1) for c in candidates
-    )
-    if decisions > MAX_DECISIONS:
-        raise SchedulingInputError(
-            f"{decisions} shift and break choices exceed {MAX_DECISIONS}: narrow the start, length or break "
-            "windows, or use coarser slots"
-        )
-    return _solve(requirement, types, objective, candidates, max_shifts, time_limit, workers, seed)
+    model, live, count, placements = _model(requirement, types, objective, candidates, max_shifts)
+    solver = cp_model.CpSolver()
+    solver.parameters.max_time_in_seconds = float(time_limit)
+    if work_limit is not None:
+        solver.parameters.max_deterministic_time = float(work_limit)
+    solver.parameters.num_workers = int(workers)
+    solver.parameters.random_seed = int(seed)
+    # the LP with the distinct-shift indicators: proves most shift design benchmarks optimal in seconds,
+    # where the default level leaves the bound near zero
+    solver.parameters.linearization_level = 2
+    solver.parameters.log_search_progress = False
+    code = solver.solve(model)
+    return _answer(requirement, types, objective, live, count, placements, solver, code)
 
 
-def _solve(
+_Placements = dict[tuple[int, int, int], cp_model.IntVar]  # (candidate, break rule, offset) -> agents
+
+
+def _model(
     requirement: Requirement,
     types: tuple[ShiftType, ...],
     objective: Objective,
     candidates: list[_Candidate],
     max_shifts: int | None,
-    time_limit: float,
-    workers: int,
-    seed: int,
-) -> Schedule:
+) -> tuple[cp_model.CpModel, list[_Candidate], list[cp_model.IntVar], _Placements]:
+    """CP-SAT model: agents per candidate shift and per break offset; coverage, penalties, limits."""
     horizon = requirement.horizon
     model = cp_model.CpModel()
     live = [c for c in candidates if c.upper > 0]
@@ -522,18 +500,19 @@ def _solve(
     terms: list[list[cp_model.LinearExprT]] = [[] for _ in range(horizon)]
     capacity = [0] * horizon  # most agents any schedule can put on each slot
     minus: list[list[cp_model.LinearExprT]] = [[] for _ in range(horizon)]
-    placements: dict[tuple[int, int, int], cp_model.IntVar] = {}  # (candidate, rule, offset) -> agents
+    placements: _Placements = {}
     for i, (cand, x) in enumerate(zip(live, count, strict=True)):
         for t in _slots(cand.first, cand.length, horizon):
             terms[t].append(x)
             capacity[t] += cand.upper
         for r, rule in enumerate(types[cand.type_index].breaks):
-            if len(rule.offsets) == 1:
-                for t in _slots(cand.first + rule.earliest, rule.length, horizon):
-                    minus[t].append(x)
-                continue
-            share = [model.new_int_var(0, cand.upper, f"b{i}_{r}_{o}") for o in rule.offsets]
-            model.add(sum(share) == x)
+            share = (
+                [x]
+                if len(rule.offsets) == 1
+                else [model.new_int_var(0, cand.upper, "") for _ in rule.offsets]
+            )
+            if len(share) > 1:
+                model.add(sum(share) == x)  # every agent takes the break once, somewhere in its window
             for offset, y in zip(rule.offsets, share, strict=True):
                 placements[(i, r, offset)] = y
                 for t in _slots(cand.first + offset, rule.length, horizon):
@@ -579,14 +558,7 @@ def _solve(
     if max_shifts is not None:
         model.add(sum(count) <= max_shifts)
     model.minimize(cp_model.LinearExpr.weighted_sum(penalties, weights) if penalties else 0)
-
-    solver = cp_model.CpSolver()
-    solver.parameters.max_time_in_seconds = float(time_limit)
-    solver.parameters.num_workers = int(workers)
-    solver.parameters.random_seed = int(seed)
-    solver.parameters.log_search_progress = False
-    code = solver.solve(model)
-    return _answer(requirement, types, objective, live, count, placements, solver, code)
+    return model, live, count, placements
 
 
 _STATUS: Final = {
@@ -603,7 +575,7 @@ def _answer(
     objective: Objective,
     live: list[_Candidate],
     count: list[cp_model.IntVar],
-    placements: dict[tuple[int, int, int], cp_model.IntVar],
+    placements: _Placements,
     solver: cp_model.CpSolver,
     code: cp_model.CpSolverStatus,
 ) -> Schedule:
@@ -611,7 +583,9 @@ def _answer(
         raise RuntimeError(f"CP-SAT rejected the shift model: {solver.status_name(code)}")
     status = _STATUS[code]
     seconds = float(solver.wall_time)
-    bound = None if status is SolveStatus.INFEASIBLE else math.ceil(solver.best_objective_bound - 1e-6)
+    raw_bound = solver.best_objective_bound  # integer objective: a fractional bound rounds up
+    proven = status is not SolveStatus.INFEASIBLE and math.isfinite(raw_bound)
+    bound = math.ceil(raw_bound - 1e-6) if proven else None
     if status not in (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE):
         return Schedule(status, (), (), (), (), 0, 0, 0, None, bound, seconds)
     breaks_of: dict[int, list[BreakPlacement]] = defaultdict(list)
@@ -620,44 +594,22 @@ def _answer(
         if agents:
             cand = live[i]
             slot = (cand.first + offset) % requirement.horizon
-            breaks_of[i].append(BreakPlacement(r, offset, slot, types[cand.type_index].breaks[r].length, agents))
+            breaks_of[i].append(
+                BreakPlacement(r, offset, slot, types[cand.type_index].breaks[r].length, agents)
+            )
     shifts: list[ChosenShift] = []
     for i, (cand, x) in enumerate(zip(live, count, strict=True)):
         agents = int(solver.value(x))
         if not agents:
             continue
         shift_type = types[cand.type_index]
-        fixed = [
-            BreakPlacement(r, rule.earliest, (cand.first + rule.earliest) % requirement.horizon, rule.length, agents)
-            for r, rule in enumerate(shift_type.breaks)
-            if len(rule.offsets) == 1
-        ]
-        placed = tuple(sorted(fixed + breaks_of[i], key=lambda p: (p.rule, p.offset)))
+        placed = tuple(sorted(breaks_of[i], key=lambda p: (p.rule, p.offset)))
+        unit = shift_type.unit_cost(cand.length)
         shifts.append(
-            ChosenShift(
-                shift_type.name,
-                cand.day,
-                cand.start,
-                cand.length,
-                agents,
-                shift_type.unit_cost(cand.length),
-                cand.first,
-                placed,
-            )
+            ChosenShift(shift_type.name, cand.day, cand.start, cand.length, agents, unit, cand.first, placed)
         )
     figures = evaluate_schedule(requirement, shifts, objective)
-    if status is SolveStatus.OPTIMAL:
-        bound = figures.objective
+    bound = figures.objective if status is SolveStatus.OPTIMAL else bound
     return Schedule(
-        status=status,
-        shifts=tuple(shifts),
-        coverage=figures.coverage,
-        under=figures.under,
-        over=figures.over,
-        total_cost=figures.total_cost,
-        total_shifts=figures.total_shifts,
-        distinct_shifts=figures.distinct_shifts,
-        objective=figures.objective,
-        best_bound=bound,
-        solve_seconds=seconds,
+        status=status, shifts=tuple(shifts), best_bound=bound, solve_seconds=seconds, **vars(figures)
     )

@@ -6,7 +6,9 @@
 
   function elapsed(seconds) {
     seconds = Math.max(0, Math.floor(seconds));
-    var h = Math.floor(seconds / 3600), m = Math.floor((seconds % 3600) / 60), s = seconds % 60;
+    var d = Math.floor(seconds / 86400), h = Math.floor(seconds / 3600), m = Math.floor((seconds % 3600) / 60);
+    var s = seconds % 60;
+    if (d) { return d + (document.documentElement.lang === "fr" ? " j " : " d ") + pad(h % 24) + " h"; }
     return h ? h + " h " + pad(m) + " min" : m ? m + " min " + pad(s) + " s" : s + " s";
   }
 
