@@ -197,3 +197,8 @@ def demo(days: int, customers: int, seed: int, serve_after: bool, host: str, por
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())
+
+
+from accueil.workforce.cli import wfm  # noqa: E402 - registered last: its imports are heavy and lazy
+
+main.add_command(wfm)
