@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
@@ -30,6 +32,9 @@ def test_every_message_has_a_french_translation():
     missing = sorted(m for m in messages if not translated.get(m))
     assert not missing, f"no French for {missing} (see docs/web.md: extract, then tools/fr_web_catalog.py)"
     assert set(LABELS.values()) <= messages
+    # Jinja's new-style gettext formats every message with %: a lone % must be written %%.
+    lone = sorted(m for m in messages | set(translated.values()) if re.search(r"%(?![(%])", m.replace("%%", "")))
+    assert not lone, f"write % as %% in {lone}"
 
 
 def test_formatting_follows_the_locale():
