@@ -18,6 +18,7 @@ from babel.messages.pofile import read_po, write_po
 LOCALES = Path(__file__).resolve().parents[1] / "src" / "accueil" / "web" / "locales"
 
 FRENCH = {
+    "simulated": "simulé",
     'Abandonment': 'Abandons',
     'Agents needed': 'Conseillers nécessaires',
     'Agents on the phone': 'Conseillers en ligne',

@@ -74,9 +74,17 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         if settings.run_jobs_in_process:
             runner = JobRunner(app.state.runtime.factory, poll_seconds=settings.job_poll_seconds)
             runner.start()
+        traffic = None
+        if settings.demo_live_traffic:
+            from accueil.demo.live import LiveTraffic
+
+            traffic = app.state.live_traffic = LiveTraffic(
+                app.state.runtime, contacts_per_minute=settings.demo_contacts_per_minute).start()
         try:
             yield
         finally:
+            if traffic is not None:
+                traffic.stop()
             checkpointer.stop()
             app.state.runtime.inbound_writer.stop()
             if runner is not None:

@@ -179,7 +179,10 @@ def token_create(username: str, name: str, scopes: tuple[str, ...]) -> None:
 @click.option("--port", default=8000, show_default=True, type=int, help="TCP port.")
 @click.option("--reset/--keep", default=False, show_default=True,
               help="Rebuild the demo even if the database already holds it.")
-def demo(days: int, customers: int, seed: int, serve_after: bool, host: str, port: int, reset: bool) -> None:
+@click.option("--live/--no-live", default=True, show_default=True,
+              help="While serving, simulate arriving contacts and agents answering them (labelled as such).")
+def demo(days: int, customers: int, seed: int, serve_after: bool, host: str, port: int, reset: bool,
+         live: bool) -> None:
     """Build a demo online retailer (sites, agents, motifs, weeks of history) and serve it."""
     from accueil.demo.generator import DemoSpec, build_demo
 
@@ -191,6 +194,13 @@ def demo(days: int, customers: int, seed: int, serve_after: bool, host: str, por
                          progress=lambda msg: click.echo(msg, err=True))
     click.echo(summary.describe(f"http://{host}:{port}"))
     if serve_after:
+        if live:
+            import os
+
+            os.environ["ACCUEIL_DEMO_LIVE_TRAFFIC"] = "true"
+            get_settings.cache_clear()
+            click.echo("  Live traffic: simulated contacts and simulated agents (Karim, Julie, Thomas, Mehdi, Laura,\n"
+                       "  Nicolas, Emma) are running; sign in as alice or chloe to take contacts yourself.\n")
         ctx = click.get_current_context()
         ctx.invoke(serve, host=host, port=port, workers=1)
 

@@ -43,6 +43,8 @@ class Settings(BaseSettings):
     job_poll_seconds: float = Field(default=1.0, gt=0)
     web_session_hours: float = Field(default=12.0, gt=0)
     web_cookie_secure: bool = False
+    demo_live_traffic: bool = False
+    demo_contacts_per_minute: float = Field(default=4.0, gt=0, le=600)
 
     @model_validator(mode="after")
     def _refuse_default_secret(self) -> Settings:

@@ -39,17 +39,19 @@ async def _board(request: Request) -> dict:
     rt = request.app.state.runtime
 
     def load() -> dict:
+        traffic = getattr(request.app.state, "live_traffic", None)
+        simulated = frozenset(traffic.agents) if traffic is not None else frozenset()
         with rt.read_factory() as session:
-            return board_context(session, timezone=rt.settings.timezone)
+            return board_context(session, timezone=rt.settings.timezone, simulated=simulated)
 
     return await run_in_threadpool(load)
 
 
-def board_context(session: Session, *, timezone: str) -> dict:
+def board_context(session: Session, *, timezone: str, simulated: frozenset[str] = frozenset()) -> dict:
     now = clock.now()
     sites = {site.id: site for site in session.scalars(select(Site))}
     return {"queues": queue_board(session, now=now, timezone=timezone), "agents": routing_queries.agents_now(session),
-            "sites": sites, "now": now}
+            "sites": sites, "now": now, "simulated": simulated}
 
 
 @router.get("")
