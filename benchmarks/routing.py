@@ -40,6 +40,7 @@ import dataclasses
 import datetime as dt
 import heapq
 import json
+import math
 import os
 import platform
 import random
@@ -237,7 +238,7 @@ def cover(config: RoutingConfig, agents: list[AgentProfile]) -> tuple[list[Agent
 
 
 class _Contact:
-    __slots__ = ("media", "arrived", "state", "agent", "version", "held_since", "overflowed", "offered")
+    __slots__ = ("media", "arrived", "state", "agent", "version", "held_since", "overflowed", "offered", "predicted")
 
     def __init__(self, media: str, arrived: float) -> None:
         self.media = media
@@ -248,6 +249,7 @@ class _Contact:
         self.held_since = 0.0
         self.overflowed = False
         self.offered = False
+        self.predicted: float | None = None  # the engine's predicted wait at arrival (--predicted-wait)
 
 
 class Simulation:
@@ -263,7 +265,10 @@ class Simulation:
         contacts: int,
         pull: bool,
         cpu_clock: bool = False,
+        predict: bool = False,
     ) -> None:
+        self.predict = predict
+        self.predictions: list[tuple[float, float]] = []  # (predicted, actual) wait of answered contacts
         self.config = config
         self.engine = RoutingEngine(config)
         self.rng = random.Random(f"sim-{seed}-{len(config.agents)}")
@@ -362,6 +367,8 @@ class Simulation:
                     item.offered = True
                     c["routed"] += 1
                     c["wait_sum"] += d.at - item.arrived
+                    if item.predicted is not None and math.isfinite(item.predicted):
+                        self.predictions.append((item.predicted, d.at - item.arrived))
                     c["routed_after_overflow"] += item.overflowed
                 if d.expires_at is None:
                     item.state = "active"
@@ -438,6 +445,8 @@ class Simulation:
                     priority=1 if rng.random() < 0.05 else 0,
                     sla_due=now + 86_400.0 if media == "email" else None,
                 )
+                if self.predict and media in PATIENCE and self.snapshot is not None:
+                    item.predicted = engine.predicted_wait(work.queue, now)  # a newcomer's, as announced
                 t0 = clock()
                 out = engine.item_arrived(work, now)
                 next_timer = engine.next_timer()
@@ -624,8 +633,10 @@ def bench(n_agents: int, contacts: int, opts: argparse.Namespace) -> dict:
             contacts=contacts,
             pull=opts.pull,
             cpu_clock=opts.clock == "cpu",
+            predict=opts.predicted_wait,
         )
         runs.append(sim.run())
+        runs[-1]["predicted_wait"] = prediction_error(sim.predictions) if opts.predicted_wait else None
     # Each timed call also pays about one clock read (the end of the first, the start of the second):
     # measured on empty intervals and taken off, so a costly clock (thread_time is a system call) does not
     # count as engine time.
@@ -653,6 +664,27 @@ def bench(n_agents: int, contacts: int, opts: argparse.Namespace) -> dict:
         mean_wait_s=got["wait_sum"] / got["routed"] if got["routed"] else 0.0,
     )
     return got
+
+
+def prediction_error(pairs: list[tuple[float, float]]) -> dict:
+    """How far the engine's predicted wait (at arrival, for a newcomer) was from the wait that followed,
+    for contacts that were answered (those who hung up never got a wait to compare: left out, so a
+    queue where many give up looks better than it is)."""
+    if not pairs:
+        return {"answered": 0}
+    errors = sorted(p - a for p, a in pairs)
+    absolute = sorted(abs(e) for e in errors)
+    buckets = {}
+    for low, high in ((0, 0.5), (0.5, 30), (30, 120), (120, math.inf)):
+        chosen = [(p, a) for p, a in pairs if low <= a < high]
+        if chosen:
+            buckets[f"{low:g}-{high:g}s"] = {
+                "answered": len(chosen), "mean_actual": sum(a for _, a in chosen) / len(chosen),
+                "mean_predicted": sum(p for p, _ in chosen) / len(chosen),
+                "mae": sum(abs(p - a) for p, a in chosen) / len(chosen)}
+    return {"answered": len(pairs), "mae": sum(absolute) / len(absolute), "median_abs": absolute[len(absolute) // 2],
+            "p90_abs": absolute[int(0.9 * (len(absolute) - 1))], "bias": sum(errors) / len(errors),
+            "mean_actual": sum(a for _, a in pairs) / len(pairs), "by_actual_wait": buckets}
 
 
 def timer_overhead(clock, rounds: int = 20_001) -> float:
@@ -709,6 +741,19 @@ def report(results: list[dict], opts: argparse.Namespace) -> None:
                 f"\nnote {r['agents']} agents: {r['queues_unserved_stage0']} queue(s) without any agent at "
                 f"stage 0 ({r['trained_for_cover']} agent(s) were given the skills of an unstaffed queue)"
             )
+    if any(r.get("predicted_wait") for r in results):
+        print("\n| agents | answered voice/chat | mean wait s | MAE s | median abs s | p90 abs s | bias s "
+              "| MAE by actual wait: 0 / 0.5-30 / 30-120 / >120 s |")
+        print("|---:|---:|---:|---:|---:|---:|---:|---|")
+        for r in results:
+            e = r.get("predicted_wait") or {}
+            if not e.get("answered"):
+                continue
+            by = e["by_actual_wait"]
+            cells = " / ".join(f"{by[k]['mae']:.1f} (n={by[k]['answered']:,})" if k in by else "–"
+                               for k in ("0-0.5s", "0.5-30s", "30-120s", "120-infs"))
+            print(f"| {r['agents']:,} | {e['answered']:,} | {e['mean_actual']:.1f} | {e['mae']:.1f} "
+                  f"| {e['median_abs']:.1f} | {e['p90_abs']:.1f} | {e['bias']:+.1f} | {cells} |")
     at = next((r for r in results if r["agents"] == 1000), None)
     if at is not None:
         met = at["decisions_per_s"] >= TARGET_AT_1000
@@ -760,6 +805,12 @@ def main() -> int:
         default=1,
         help="run each simulated day N times and report the fastest (the median is in the JSON): "
         "on a shared or virtual machine the slow runs measure the neighbours",
+    )
+    ap.add_argument(
+        "--predicted-wait",
+        action="store_true",
+        help="also measure the engine's predicted wait (asked at each voice/chat arrival, outside the timed "
+        "calls) against the wait that followed",
     )
     ap.add_argument("--json", metavar="OUT", help="also write the results as JSON")
     opts = ap.parse_args()
