@@ -8,6 +8,9 @@ manage. It only understands what uvicorn answers (Content-Length or chunked bodi
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
+import os
+import platform
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -237,3 +240,29 @@ async def open_loop(host: str, port: int, make: Make, done: Done, *, rate: float
         record.errors += record.unfinished
         record.error_samples.append(f"{record.unfinished} scheduled request(s) unanswered at the phase deadline")
     return record
+
+
+def machine(packages: tuple[str, ...] = ("accueil",)) -> dict:
+    """What every benchmark prints first: date, cores, CPU, Python, platform, versions, load average."""
+    model = "?"
+    try:
+        with open("/proc/cpuinfo") as f:
+            model = next((line.split(":", 1)[1].strip() for line in f if line.startswith("model name")), "?")
+    except OSError:
+        pass
+    from importlib.metadata import PackageNotFoundError, version
+
+    versions = {}
+    for name in packages:
+        try:
+            versions[name] = version(name)
+        except PackageNotFoundError:
+            versions[name] = None
+    try:
+        with open("/proc/loadavg") as f:
+            load = " ".join(f.read().split()[:3])
+    except OSError:
+        load = "?"
+    return {"date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), "nproc": len(os.sched_getaffinity(0)),
+            "cpu_model": model, "python": platform.python_version(), "platform": platform.platform(),
+            "versions": versions, "loadavg": load}

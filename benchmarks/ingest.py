@@ -20,10 +20,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import datetime as dt
 import json
 import os
-import platform
 import random
 import re
 import shutil
@@ -37,7 +35,7 @@ import urllib.request
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import Record, busy_jiffies, closed_loop, open_loop  # noqa: E402
+from _common import Record, busy_jiffies, closed_loop, machine, open_loop  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 HOST = "127.0.0.1"
@@ -87,25 +85,6 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind((HOST, 0))
         return s.getsockname()[1]
-
-
-def machine() -> dict:
-    model = "?"
-    try:
-        model = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if
-                      line.startswith("model name")), "?")
-    except OSError:
-        pass
-    versions = {}
-    for name in ("uvicorn", "uvloop", "httptools", "accueil"):
-        try:
-            from importlib.metadata import version
-            versions[name] = version(name)
-        except Exception:  # noqa: BLE001 - not installed
-            versions[name] = None
-    return {"date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), "nproc": len(os.sched_getaffinity(0)),
-            "cpu_model": model, "python": platform.python_version(), "platform": platform.platform(),
-            "versions": versions, "loadavg": " ".join(open("/proc/loadavg").read().split()[:3])}
 
 
 class Server:
@@ -335,7 +314,7 @@ def main() -> int:
     opts = ap.parse_args()
     if opts.quick:
         opts.warmup, opts.duration, opts.rate_duration = 1.0, 3.0, 3.0
-    info = machine()
+    info = machine(("uvicorn", "uvloop", "httptools", "accueil"))
     print(f"# accueil ingest benchmark — {info['date']}\n")
     print(f"machine: {info['nproc']} CPU(s), {info['cpu_model']}; Python {info['python']} ({info['platform']}); "
           f"load average {info['loadavg']}")

@@ -37,12 +37,9 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import datetime as dt
 import heapq
 import json
 import math
-import os
-import platform
 import random
 import sys
 import time
@@ -50,6 +47,9 @@ import zlib
 from bisect import bisect
 from itertools import accumulate
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import machine  # noqa: E402
 
 from accueil.routing.decisions import AgentPaused, Offered, Overflowed, Presence, Requeued, WorkItem
 from accueil.routing.engine import RoutingEngine
@@ -584,28 +584,6 @@ class Simulation:
 
 
 # Report -----------------------------------------------------------------------------------------------
-
-
-def machine() -> dict:
-    model = "?"
-    try:
-        with open("/proc/cpuinfo") as f:
-            model = next((ln.split(":", 1)[1].strip() for ln in f if ln.startswith("model name")), "?")
-    except OSError:
-        pass
-    try:
-        with open("/proc/loadavg") as f:
-            load = " ".join(f.read().split()[:3])
-    except OSError:
-        load = "?"
-    return {
-        "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "nproc": len(os.sched_getaffinity(0)),
-        "cpu_model": model,
-        "python": platform.python_version(),
-        "platform": platform.platform(),
-        "loadavg": load,
-    }
 
 
 def bench(n_agents: int, contacts: int, opts: argparse.Namespace) -> dict:

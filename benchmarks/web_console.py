@@ -55,7 +55,8 @@ from accueil.demo.reference import DEMO_PASSWORD
 from accueil.routing.models import RoutingItem, routing_item_row
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from ingest import free_port, machine  # noqa: E402
+from _common import machine  # noqa: E402
+from ingest import free_port  # noqa: E402
 
 TARGET_VIEW_P95_MS, TARGET_LIVE_P95_MS = 50.0, 300.0
 CHANNELS = [(ChannelKind.email, 0.45), (ChannelKind.voice, 0.25), (ChannelKind.chat, 0.15),

@@ -351,16 +351,20 @@ class RoutingEngine:
         servers = 0.0
         free_slots = 0
         busy = self.busy_queues.get(media, {})
+        busy_keys = busy.keys()
+        this_busy = queue_id in busy  # the agents serve this queue: it is in their set, not "another" one
         free = self.free.get(media, {})
+        agents, agent_queues = self.agents, self.config.agent_queues
         for agent_id in eligible:
-            agent = self.agents[agent_id]
+            agent = agents[agent_id]
             if agent.presence is not Presence.available:
                 continue
             capacity = agent.profile.capacity.get(media, 0)
             if agent_id in free:
                 free_slots += capacity - agent.load.get(media, 0)
-            serves = self.config.agent_queues[agent_id].get(media, {})
-            shared = 1 + sum(1 for q in busy if q in serves and q != queue_id)
+            serves = agent_queues[agent_id].get(media, {})
+            # 1 + the other queues with work waiting that this agent also serves (a set intersection in C)
+            shared = 1 + len(busy_keys & serves.keys()) - (this_busy and queue_id in serves)
             servers += capacity / shared
         if ahead < free_slots:
             return 0.0

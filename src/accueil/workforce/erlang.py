@@ -135,7 +135,9 @@ class StaffingPlan:
 
 
 def _check(ok: object, message: str) -> None:
-    if not np.all(ok):
+    if ok is True:  # a plain condition: no need for numpy's reduction
+        return
+    if ok is False or not (ok.all() if isinstance(ok, np.ndarray) else np.all(ok)):
         raise ErlangInputError(message)
 
 
@@ -454,6 +456,8 @@ def _meets(
 ) -> NDArray[np.bool_]:
     """Whether n agents meet every target; monotone in n, which makes bisection exact."""
     if patience is None:
+        if targets.max_asa is None and targets.max_occupancy >= 1:  # the usual case: only the service level
+            return _erlang_c_meets_service_level(n, rate, handle, targets.threshold, targets.service_level)
         out = _erlang_c_arrays(n, rate, handle, targets.threshold)
         ok = (n > out["offered_load"]) | (rate == 0)
         sl_field = "service_level"
@@ -470,6 +474,23 @@ def _meets(
     if targets.max_asa is not None:
         ok &= out["average_speed_of_answer"] <= targets.max_asa
     ok &= out["occupancy"] <= targets.max_occupancy
+    return ok
+
+
+def _erlang_c_meets_service_level(n: Floats, rate: Floats, handle: Floats, t: float,
+                                  target: float | None) -> NDArray[np.bool_]:
+    """_meets for Erlang C with only a service-level target: the same formulas as _erlang_c_arrays, without
+    the fields nobody asked for (the staffing search calls this a few times per interval set)."""
+    load = rate * handle
+    ok = (n > load) | (rate == 0)
+    if target is None:
+        return ok
+    live = np.flatnonzero((n > load) & (load > 0))
+    if live.size:
+        nl, ll = n[live], load[live]
+        wait = expit(-(np.log1p(-ll / nl) + _log_idle_mass(nl, ll)))
+        service_level = 1.0 - wait * np.exp(-(nl - ll) / handle[live] * t)
+        ok[live] &= service_level >= target
     return ok
 
 
