@@ -594,8 +594,10 @@ def required_agents_many(
         arrival_rates, handle_times, patience, targets, shrinkage, max_agents
     )
     metrics: ErlangCMetrics | ErlangAMetrics
-    if patience_s is None:
-        metrics = erlang_c_metrics(agents, rate, handle, targets.threshold)
+    if patience_s is None:  # inputs already checked: the formulas directly
+        n = agents.astype(float)
+        metrics = ErlangCMetrics(agents=n, threshold=targets.threshold,
+                                 **_erlang_c_arrays(n, rate, handle, targets.threshold))
     else:
         metrics = erlang_a_metrics(agents, rate, handle, patience_s, targets.threshold)
     return StaffingPlan(agents=agents, positions=positions, metrics=metrics)
