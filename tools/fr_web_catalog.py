@@ -18,6 +18,13 @@ from babel.messages.pofile import read_po, write_po
 LOCALES = Path(__file__).resolve().parents[1] / "src" / "accueil" / "web" / "locales"
 
 FRENCH = {
+    "Call back on": "Rappeler le",
+    "Number": "Numéro",
+    "Schedule the callback": "Programmer le rappel",
+    "Callback": "Rappel",
+    "scheduled": "programmé",
+    "queued": "en file",
+    "cancelled": "annulé",
     "simulated": "simulé",
     'Abandonment': 'Abandons',
     'Agents needed': 'Conseillers nécessaires',

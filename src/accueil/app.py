@@ -55,6 +55,7 @@ def make_runtime(settings: Settings, engine: Engine, bus: EventBus) -> Runtime:
 
 def create_app(settings: Settings | None = None, runtime: Runtime | None = None) -> FastAPI:
     settings = settings or (runtime.settings if runtime else get_settings())
+    import accueil.channels.callback.service  # noqa: F401 - registers job handlers
     import accueil.conversations.service  # noqa: F401 - registers job handlers
 
     @asynccontextmanager
@@ -102,6 +103,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.add_middleware(BodySizeLimit, max_bytes=request_limit(settings))
 
     from accueil.agents.api import router as agents_router
+    from accueil.channels.callback.api import router as callback_router
     from accueil.conversations.api import router as conversations_router
     from accueil.customers.api import router as customers_router
     from accueil.routing.api import router as routing_router
@@ -110,6 +112,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.include_router(customers_router)
     app.include_router(agents_router)
     app.include_router(routing_router)
+    app.include_router(callback_router)
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:

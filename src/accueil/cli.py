@@ -48,6 +48,7 @@ def serve(host: str, port: int, workers: int) -> None:
 @click.option("--once", is_flag=True, help="Run the jobs due now, then exit.")
 def worker(once: bool) -> None:
     """Run durable jobs and timers (scale-out mode; the embedded server runs them itself)."""
+    import accueil.channels.callback.service  # noqa: F401 - registers job handlers
     import accueil.conversations.service  # noqa: F401 - registers job handlers
     from accueil.app import build_runtime
     from accueil.core.jobs import JobRunner, run_due_jobs, worker_name

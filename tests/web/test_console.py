@@ -229,3 +229,25 @@ def test_queue_panel_and_taking_the_next_item(web, http, cast, runtime):
     assert '<span class="num" title="En attente">0</span>' in alice.get("/agent/queues", htmx=True).text
     chloe_panel = web("chloe").get("/agent/queues", htmx=True).text
     assert "E-mail N2" not in chloe_panel  # a level-1 partner is not served by a level-2 queue
+
+
+def test_an_agent_schedules_a_callback_from_the_console(runtime, http, cast, web):
+    from datetime import timedelta
+
+    from sqlalchemy import select
+
+    from accueil.channels.callback.models import Callback
+    from accueil.core import clock
+    from tests.channels.test_callback import setup
+
+    case = setup(runtime, http, cast)
+    alice = web("alice")
+    page = alice.get(f"/agent?case={case['case_id']}").text
+    assert "Programmer le rappel" in page and "+33612345678" in page
+    when = (clock.now() + timedelta(days=1)).astimezone().strftime("%Y-%m-%dT10:30")
+    done = alice.post(f"/agent/cases/{case['case_id']}/callback", {"when": when, "phone": "+33612345678"})
+    assert done.status_code == 200 and "Rappel" in done.text and "programmé" in done.text
+    with runtime.factory() as session:
+        callback = session.scalar(select(Callback))
+        assert callback.requested_by == "agent" and callback.requested_by_user_id == cast.users["alice"]
+        assert callback.due_at.astimezone().strftime("%H:%M") in ("10:30", "09:30", "11:30")  # Paris time

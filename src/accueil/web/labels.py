@@ -30,6 +30,8 @@ LABELS = {
     "admin": N_("administrator"), "supervisor": N_("supervisor"), "agent": N_("agent"),
     "partner_agent": N_("partner agent"), "in_house": N_("in-house"), "partner": N_("partner"),
     "agency": N_("agency"), "motif": N_("motif"), "language": N_("language"), "channel": N_("channel"),
+    # callbacks
+    "scheduled": N_("scheduled"), "queued": N_("queued"), "cancelled": N_("cancelled"),
     # pause reasons
     "break": N_("break"), "lunch": N_("lunch"), "training": N_("training"), "meeting": N_("meeting"),
     "back_office": N_("back office"), "no_answer": N_("missed a call"),

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from accueil.agents.models import Role, User
+from accueil.channels.callback.models import Callback
 from accueil.conversations import canned
 from accueil.conversations import queries as conversation_queries
 from accueil.conversations import service as conversations
@@ -100,6 +101,9 @@ def _conversation(session: Session, user: WebUser, case_id: str) -> dict:
         "case": case, "customer": customer, "identities": list(customer.identities),
         "messages": conversation_queries.case_messages(session, case.id, include_internal=True),
         "timeline": timeline, "held_items": items, "resolution_codes": RESOLUTION_CODES.get(session),
+        "callbacks": list(session.scalars(select(Callback).where(Callback.case_id == case.id)
+                                          .order_by(Callback.due_at.desc()).limit(5))),
+        "phones": [i.value for i in customer.identities if i.kind.value == "phone"],
         "interaction_ids": set(held), "channel": latest.value if latest else case.first_channel.value,
     }
 
@@ -369,3 +373,20 @@ async def canned_text(request: Request, case_id: str, code: str, user: WebUser =
 
     text = await _read(request, fill)
     return render(request, "agent/_reply_box.html", {"text": text}, user=user)
+
+
+@router.post("/cases/{case_id}/callback")
+async def schedule_callback(request: Request, case_id: str, when: str = Form(...), phone: str = Form(""),
+                            note: str = Form(""), user: WebUser = Depends(agent_user)) -> Response:
+    """Call the customer back at a local date and time (the centre's time zone)."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from accueil.channels.callback.service import do_schedule_callback
+
+    try:
+        due = datetime.fromisoformat(when).replace(tzinfo=ZoneInfo(request.app.state.runtime.settings.timezone))
+    except ValueError:
+        raise ValidationFailed("validation_error", summary="callback time: a date and a time") from None
+    return await _case_action(request, user, case_id, lambda s: do_schedule_callback(
+        s, case_id=case_id, due_at=due, phone=phone or None, user_id=user.user_id, note=note))
