@@ -39,6 +39,7 @@ class Settings(BaseSettings):
         "audio/mpeg,audio/wav,message/rfc822"
     )
     repeat_contact_window_days: int = Field(default=7, ge=0)
+    short_abandon_seconds: float = Field(default=5.0, ge=0)
     default_phone_region: str = "FR"
     job_poll_seconds: float = Field(default=1.0, gt=0)
     web_session_hours: float = Field(default=12.0, gt=0)

@@ -2,6 +2,7 @@
 
 from accueil.agents import models as agents_models  # noqa: F401
 from accueil.channels.callback import models as callback_models  # noqa: F401
+from accueil.channels.voice import models as voice_models  # noqa: F401
 from accueil.conversations import models as conversations_models  # noqa: F401
 from accueil.core import idempotency, jobs  # noqa: F401
 from accueil.customers import models as customers_models  # noqa: F401
