@@ -251,3 +251,18 @@ def test_an_agent_schedules_a_callback_from_the_console(runtime, http, cast, web
         callback = session.scalar(select(Callback))
         assert callback.requested_by == "agent" and callback.requested_by_user_id == cast.users["alice"]
         assert callback.due_at.astimezone().strftime("%H:%M") in ("10:30", "09:30", "11:30")  # Paris time
+
+
+def test_a_partner_lists_only_the_queues_of_its_motifs(web, http, cast, runtime):
+    from accueil.agents.models import Site
+    from accueil.routing.admin import do_save_queue
+
+    with runtime.factory() as session, session.begin():
+        session.get(Site, cast.sites["partenaire"]).motif_codes = ["suivi_commande"]
+        do_save_queue(session, code="tel_n1", motif="suivi_commande")
+        do_save_queue(session, code="tel_refunds", channel="voice", name_fr="Remboursements",
+                      name_en="Refunds", motif="remboursement")
+    codes = [q["code"] for q in http.get("/api/v1/routing/queues", headers=cast.auth("chloe")).json()]
+    assert codes == ["tel_n1"]
+    everything = [q["code"] for q in http.get("/api/v1/routing/queues", headers=cast.auth("alice")).json()]
+    assert {"tel_n1", "tel_refunds", "email_n2"} <= set(everything)

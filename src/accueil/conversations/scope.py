@@ -68,3 +68,16 @@ def check_customer_scope(session: Session, caller: Principal, customer_id: str) 
                                                      visible_cases(session, caller))))
     if not reachable:
         raise PermissionDenied("customer_out_of_scope")
+
+
+def queue_in_scope(session: Session, caller: Principal, level: int, motif_id: str | None) -> bool:
+    """A partner agent sees the queues of its levels and of the motifs its site handles (or of no motif)."""
+    site = partner_site(session, caller)
+    if site is None:
+        return True
+    if level > site.max_level:
+        return False
+    if site.motif_codes is None or motif_id is None:
+        return True
+    motif = session.get(Motif, motif_id)
+    return motif is not None and motif.code in site.motif_codes

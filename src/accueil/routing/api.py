@@ -201,11 +201,14 @@ async def escalate_item(interaction_id: str, payload: EscalateIn, request: Reque
 @router.get("/queues", response_model=list[QueueLiveOut])
 def list_queues_live(session: Session = Depends(session_dep), rt: Runtime = Depends(runtime),
                      caller: Principal = Depends(needs("routing:work"))) -> list[QueueLiveOut]:
-    """Waiting work and the predicted wait per queue (a partner agent sees its site's levels only)."""
+    """Waiting work and the predicted wait per queue (a partner agent sees its site's levels and motifs)."""
+    from accueil.conversations.scope import queue_in_scope
+
     queues = session.scalars(select(Queue).where(Queue.active.is_(True)).order_by(Queue.code)).all()
     if caller.site_id and "routing:supervise" not in caller.scopes:
         site = session.get(Site, caller.site_id)
-        queues = [q for q in queues if q.level <= site.max_level]
+        queues = [q for q in queues if q.level <= site.max_level and queue_in_scope(session, caller, q.level,
+                                                                                      q.motif_id)]
     stats = dict((row[0], row[1:]) for row in session.execute(
         select(RoutingItem.queue_id, func.count(), func.min(RoutingItem.queued_at))
         .where(RoutingItem.status == "waiting").group_by(RoutingItem.queue_id)))
