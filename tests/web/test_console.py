@@ -266,3 +266,36 @@ def test_a_partner_lists_only_the_queues_of_its_motifs(web, http, cast, runtime)
     assert codes == ["tel_n1"]
     everything = [q["code"] for q in http.get("/api/v1/routing/queues", headers=cast.auth("alice")).json()]
     assert {"tel_n1", "tel_refunds", "email_n2"} <= set(everything)
+
+
+def test_review_findings_on_partner_scope_and_roles(web, http, cast, runtime):
+    """The security review's findings stay fixed: timeline leaks, hand-offs to a partner, stale token rights."""
+    from accueil.agents.models import Site
+
+    with runtime.factory() as session, session.begin():
+        session.get(Site, cast.sites["partenaire"]).motif_codes = ["suivi_commande"]
+    tracked = post(http, cast, "email")
+    refund = post(http, cast, "voice", motif="remboursement", queue="tel_n1", body_text="IBAN FR76 SECRET refund")
+    timeline = http.get(f"/api/v1/customers/{tracked['customer_id']}/timeline", headers=cast.auth("chloe"))
+    assert timeline.status_code == 200 and "SECRET" not in timeline.text
+    assert refund["case_reference"] not in timeline.text and tracked["case_reference"] in timeline.text
+    # nobody may hand the out-of-scope case to the partner, by assignment or by transfer
+    bob = web("bob")
+    assigned = bob.post(f"/supervisor/cases/{refund['case_id']}/assign", {"agent": cast.users["chloe"]})
+    assert assigned.status_code == 403
+    alice = web("alice")
+    alice.post("/agent/presence", {"presence": "available"})
+    assert alice.post(f"/agent/items/{refund['interaction_id']}/accept").status_code == 204
+    page = alice.get(f"/agent?case={refund['case_id']}").text
+    assert f'value="agent:{cast.users["chloe"]}"' not in page
+    moved = alice.post(f"/agent/items/{refund['interaction_id']}/transfer", {"target": f"agent:{cast.users['chloe']}"})
+    assert moved.status_code == 403
+    assert alice.post("/agent/presence", {"presence": "bogus"}).status_code == 422
+    # a token keeps only what its user's role allows now
+    admin = web("admin")
+    assert admin.post(f"/admin/users/{cast.users['alice']}", {"display_name": "Alice", "role": "partner_agent",
+                                                              "site": cast.sites["partenaire"], "active": "1"},
+                      htmx=False).status_code == 303
+    me = http.get("/api/v1/me", headers=cast.auth("alice")).json()
+    assert me["role"] == "partner_agent" and "contacts:write" not in me["scopes"]
+    assert http.post("/api/v1/inbound", json=inbound("email"), headers=cast.auth("alice")).status_code == 403

@@ -250,6 +250,8 @@ def do_update_user(session: Session, *, user_id: str, display_name: str | None =
         if not display_name.strip() or len(display_name) > 200:
             raise ValidationFailed("validation_error", summary="display name: 1 to 200 characters")
         user.display_name = display_name.strip()
+    if new_role is not user.role or (site.id if site else None) != user.site_id:  # API caches forget the user
+        queue_event(session, Event("token.revoked", {"user_id": user.id, "reason": "role_changed"}, clock.now()))
     user.role, user.site_id, user.team_id = new_role, site.id if site else None, team.id if team else None
     if language is not None:
         user.language = language

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 
 from accueil.agents.models import Role
-from accueil.agents.service import authenticate_token
+from accueil.agents.service import ROLE_SCOPES, authenticate_token
 from accueil.config import Settings
 from accueil.conversations.intake import InboundWriter
 from accueil.conversations.service import ConversationConfig
@@ -111,7 +111,9 @@ def _lookup_principal(rt: Runtime, secret: str) -> Principal:
             raise Unauthenticated("unauthenticated")
         return Principal(
             user_id=token.user_id, username=token.user.username, role=token.user.role,
-            site_id=token.user.site_id, scopes=frozenset(token.scopes.split()), token_id=token.id,
+            # capped by the user's role now, not only when the token was made: a demotion takes effect
+            site_id=token.user.site_id, scopes=frozenset(token.scopes.split()) & ROLE_SCOPES[token.user.role],
+            token_id=token.id,
         )
 
 

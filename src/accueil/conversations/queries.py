@@ -70,9 +70,11 @@ def case_messages(session: Session, case_id: str, *, include_internal: bool) -> 
 
 
 def customer_timeline(
-    session: Session, *, customer_id: str, cursor: str | None, limit: int, channel: ChannelKind | None = None
+    session: Session, *, customer_id: str, cursor: str | None, limit: int, channel: ChannelKind | None = None,
+    case_scope: ColumnElement[bool] | None = None,
 ) -> Page[Interaction]:
-    """Every interaction of the customer on every channel, newest first, with its case."""
+    """Every interaction of the customer on every channel, newest first, with its case (only the cases
+    ``case_scope`` selects, for a caller who may not see them all)."""
     customer = access_customer(session, customer_id)
     stmt = (
         select(Interaction)
@@ -81,4 +83,6 @@ def customer_timeline(
     )
     if channel is not None:
         stmt = stmt.where(Interaction.channel == channel)
+    if case_scope is not None:
+        stmt = stmt.where(Interaction.case_id.in_(select(Case.id).where(case_scope)))
     return paginate(session, stmt, Interaction.id, cursor=cursor, limit=limit)

@@ -8,7 +8,7 @@ Everyone else (agents, supervisors, admins of the company) sees everything.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from sqlalchemy import ColumnElement, exists, or_, select, true
 from sqlalchemy.orm import Session
@@ -81,3 +81,21 @@ def queue_in_scope(session: Session, caller: Principal, level: int, motif_id: st
         return True
     motif = session.get(Motif, motif_id)
     return motif is not None and motif.code in site.motif_codes
+
+
+class Viewer(NamedTuple):
+    """Enough of a caller for these rules: a user who is not the one asking (a transfer or assignment target)."""
+
+    role: Role
+    site_id: str | None
+
+
+def check_user_may_take(session: Session, user_id: str, case: Case) -> None:
+    """Work on ``case`` may be handed to this user only if they may see it (a partner, within its scope)."""
+    from accueil.agents.models import User
+
+    user = session.get(User, user_id)
+    if user is None or not user.active:
+        raise PermissionDenied("forbidden")
+    if not case_in_scope(session, Viewer(user.role, user.site_id), case):  # type: ignore[arg-type]
+        raise PermissionDenied("case_out_of_scope")

@@ -361,9 +361,15 @@ def do_assign_case(session: Session, *, case_id: str, agent_id: str | None, acto
     now = now or clock.now()
     case = access_case(session, case_id)
     if agent_id is not None:
+        from accueil.conversations.scope import check_user_may_take
+        from accueil.routing.config_loader import ROUTABLE_ROLES
+
         user = session.get(User, agent_id)
         if user is None or not user.active:
             raise NotFound("not_found", kind="user", id=agent_id)
+        if user.role not in ROUTABLE_ROLES:
+            raise ValidationFailed("routing_refused", reason=f"a {user.role.value} takes no cases")
+        check_user_may_take(session, agent_id, case)
     if case.status not in OPEN_STATUSES:
         raise Conflict("case_closed")
     previous, case.agent_id, case.updated_at = case.agent_id, agent_id, now

@@ -74,10 +74,12 @@ class LoginThrottle:
     def failed(self, *keys: str) -> None:
         now = time.monotonic()
         with self._lock:
-            if len(self._failures) > 10_000:
-                self._failures.clear()
+            if len(self._failures) > 10_000:  # forget only what has expired: never the counts being built up
+                for stale in [k for k, v in self._failures.items() if not v or v[-1] <= now - FAILURE_WINDOW]:
+                    del self._failures[stale]
             for key in keys:
-                self._recent(key, now).append(now)
+                if key in self._failures or len(self._failures) < 50_000:
+                    self._recent(key, now).append(now)
 
     def succeeded(self, *keys: str) -> None:
         with self._lock:

@@ -100,8 +100,9 @@ def get_timeline(customer_id: str, session: Session = Depends(session_dep),
                  caller: Principal = Depends(needs("customers:read")), channel: str | None = None,
                  cursor: str | None = None, limit: int = Query(50, ge=1, le=200)) -> dict:
     check_customer_scope(session, caller, service.access_customer(session, customer_id).id)
+    scope = visible_cases(session, caller) if partner_site(session, caller) is not None else None
     page = queries.customer_timeline(session, customer_id=customer_id, cursor=cursor, limit=limit,
-                                     channel=parse_channel(channel) if channel else None)
+                                     channel=parse_channel(channel) if channel else None, case_scope=scope)
     items = []
     for interaction in page.items:
         first = next((m for m in interaction.messages if not m.internal), None)

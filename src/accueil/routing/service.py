@@ -225,6 +225,13 @@ def do_transfer(session: Session, *, rules: RoutingConfigCache, item_id: str, to
                 to_agent_id: str | None = None, actor_id: str | None = None,
                 now: datetime | None = None) -> PassResult:
     """To a queue (its waiting clock restarts there) or to one named agent, who alone may take it."""
+    if to_agent_id:
+        from accueil.conversations.models import Case
+        from accueil.conversations.scope import check_user_may_take
+
+        item_row = session.get(RoutingItem, item_id)
+        if item_row is not None:
+            check_user_may_take(session, to_agent_id, session.get(Case, item_row.case_id))
     extra = [to_agent_id] if to_agent_id else []
     routing, row = _with_item(session, rules, item_id, now, extra)
     routing.load_agents(available_only=True, skip_locked=True)

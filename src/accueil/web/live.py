@@ -16,6 +16,7 @@ from collections.abc import AsyncIterator
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import StreamingResponse
 
+from accueil.agents.models import Role
 from accueil.core.events import Event
 from accueil.web.session import WebUser, current_user
 
@@ -36,7 +37,8 @@ def signals_for(user: WebUser, event: Event) -> list[tuple[str, dict]]:
         signals += [("offer", {}), ("work", {})]
     elif name in ("message.sent", "case.note_added", "case.status_changed", "case.escalated", "case.reopened",
                   "case.motif_changed", "case.assigned"):
-        signals.append(("case", {"case_id": data.get("case_id")}))
+        if user.role is not Role.partner_agent:  # a partner may not see every case: not even its activity
+            signals.append(("case", {"case_id": data.get("case_id")}))
         if name == "case.assigned" and mine:
             signals.append(("work", {}))
     if user.is_supervisor and (name.startswith("routing.") or name.startswith("interaction.")):

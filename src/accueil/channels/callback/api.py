@@ -11,9 +11,10 @@ from sqlalchemy.orm import Session
 
 from accueil.api.deps import Principal, Runtime, needs, run_idempotent, runtime
 from accueil.channels.callback import service
-from accueil.channels.callback.models import CallbackStatus
+from accueil.channels.callback.models import Callback, CallbackStatus
 from accueil.conversations.scope import check_case_scope
 from accueil.conversations.service import access_case
+from accueil.core.errors import NotFound
 
 router = APIRouter(prefix="/api/v1", tags=["callbacks"])
 
@@ -57,9 +58,11 @@ async def schedule_callback(case_id: str, payload: CallbackIn, request: Request,
 async def cancel_callback(callback_id: str, request: Request, rt: Runtime = Depends(runtime),
                           caller: Principal = Depends(needs("cases:write"))) -> JSONResponse:
     def work(session: Session) -> CallbackOut:
-        callback = service.do_cancel_callback(session, callback_id=callback_id)
-        check_case_scope(session, caller, access_case(session, callback.case_id))
-        return CallbackOut.model_validate(callback)
+        found = session.get(Callback, callback_id)
+        if found is None:
+            raise NotFound("not_found", kind="callback", id=callback_id)
+        check_case_scope(session, caller, access_case(session, found.case_id))  # before saying anything more
+        return CallbackOut.model_validate(service.do_cancel_callback(session, callback_id=callback_id))
 
     code, body = await run_idempotent(request, rt, caller, 200, work)
     return JSONResponse(body, status_code=code)

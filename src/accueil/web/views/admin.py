@@ -18,7 +18,7 @@ from accueil.agents import service as agents
 from accueil.agents.models import AgentSkill, Role, Site, SiteKind, Skill, SkillKind, Team, User
 from accueil.conversations import canned
 from accueil.conversations.models import CannedResponse, ChannelKind, Motif
-from accueil.core.errors import AccueilError, ValidationFailed
+from accueil.core.errors import AccueilError, NotFound, ValidationFailed
 from accueil.core.i18n import LANGUAGES, error_message
 from accueil.routing import admin as queues
 from accueil.routing.models import Queue
@@ -47,6 +47,11 @@ def _int_or_none(text: str, name: str) -> int | None:
         return int(text)
     except ValueError:
         raise ValidationFailed("validation_error", summary=f"{name}: a whole number") from None
+
+
+def _default(value: int | None, default: int) -> int:
+    """An empty field takes the default; a 0 typed in stays 0 (and is judged by the write path)."""
+    return default if value is None else value
 
 
 def reference(session: Session) -> dict:
@@ -173,6 +178,8 @@ async def update_user(request: Request, user_id: str, user: WebUser = Depends(ad
 async def set_skills(request: Request, user_id: str, user: WebUser = Depends(admin_user)) -> Response:
     def work(session: Session, form: Any) -> None:
         edited = session.get(User, user_id)
+        if edited is None:
+            raise NotFound("not_found", kind="user", id=user_id)
         for skill in session.scalars(select(Skill)):
             level = _int_or_none(_form_value(form, f"skill_{skill.code}"), skill.code) or 0
             agents.do_set_skill(session, user=edited, skill=skill, level=level)
@@ -213,7 +220,7 @@ async def save_site(request: Request, user: WebUser = Depends(admin_user)) -> Re
         agents.do_save_site(session, code=_form_value(form, "code"), name=_form_value(form, "name"), kind=kind,
                             timezone=_form_value(form, "timezone") or "Europe/Paris",
                             address=_form_value(form, "address") or None,
-                            max_level=_int_or_none(_form_value(form, "max_level"), "max level") or 3,
+                            max_level=_default(_int_or_none(_form_value(form, "max_level"), "max level"), 3),
                             motif_codes=motifs or None)
 
     return await _write(request, user, work, done="/admin/sites", template="admin/sites.html", load=_nothing)
@@ -226,7 +233,7 @@ async def create_team(request: Request, user: WebUser = Depends(admin_user)) -> 
         if site is None or not _form_value(form, "name"):
             raise ValidationFailed("validation_error", summary="a team needs a site and a name")
         agents.do_create_team(session, site=site, name=_form_value(form, "name"),
-                              level=_int_or_none(_form_value(form, "level"), "level") or 1)
+                              level=_default(_int_or_none(_form_value(form, "level"), "level"), 1))
 
     return await _write(request, user, work, done="/admin/sites", template="admin/sites.html", load=_nothing)
 
@@ -336,7 +343,7 @@ async def create_queue(request: Request, user: WebUser = Depends(admin_user)) ->
             raise ValidationFailed("validation_error", summary="a queue needs a code (≤ 60 characters)")
         queues.do_save_queue(session, code=code, channel=_form_value(form, "channel"),
                              name_fr=_form_value(form, "name_fr"), name_en=_form_value(form, "name_en"),
-                             level=_int_or_none(_form_value(form, "level"), "level") or 1)
+                             level=_default(_int_or_none(_form_value(form, "level"), "level"), 1))
 
     response = await _write(request, user, work, done="/admin/queues", template="admin/queues.html", load=_nothing)
     if response.status_code in (303, 204) and code:

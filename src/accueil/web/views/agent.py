@@ -23,7 +23,7 @@ from accueil.conversations import canned
 from accueil.conversations import queries as conversation_queries
 from accueil.conversations import service as conversations
 from accueil.conversations.models import Case, Interaction, Motif
-from accueil.conversations.scope import case_in_scope, check_case_scope
+from accueil.conversations.scope import Viewer, case_in_scope, check_case_scope
 from accueil.core import clock
 from accueil.core.errors import PermissionDenied, ValidationFailed
 from accueil.routing import queries as routing_queries
@@ -97,7 +97,9 @@ def _conversation(session: Session, user: WebUser, case_id: str) -> dict:
     return {
         "motifs": list(session.scalars(select(Motif).where(Motif.active.is_(True)).order_by(Motif.code))),
         "canned": canned.canned_responses(session, motif_id=case.motif_id),
-        "transfer_queues": transfer_queues(session, items), "transfer_agents": transfer_agents(session, user),
+        "transfer_queues": transfer_queues(session, items),
+        "transfer_agents": [a for a in transfer_agents(session, user)
+                            if case_in_scope(session, Viewer(a.role, a.site_id), case)],  # type: ignore[arg-type]
         "case": case, "customer": customer, "identities": list(customer.identities),
         "messages": conversation_queries.case_messages(session, case.id, include_internal=True),
         "timeline": timeline, "held_items": items, "resolution_codes": RESOLUTION_CODES.get(session),
@@ -195,7 +197,10 @@ async def set_presence(request: Request, presence: str = Form(...), reason: str 
                        user: WebUser = Depends(agent_user)) -> Response:
     await check_csrf(request, user)
     rt = request.app.state.runtime
-    chosen = Presence(presence)
+    try:
+        chosen = Presence(presence)
+    except ValueError:
+        raise ValidationFailed("validation_error", summary="presence: available, paused or offline") from None
     paused_for = (reason if reason in PAUSE_REASONS else "break") if chosen is Presence.paused else None
 
     def change(session: Session) -> dict:
