@@ -848,3 +848,27 @@ def test_overflow_moves_may_loop_only_if_time_passes(delays, refused):
     assert len(out) >= n and all(isinstance(d, Overflowed) for d in out)
     assert [d.at for d in out] == sorted(d.at for d in out) and out[-1].at <= 60
     assert offered_to(engine.set_presence("a", Presence.available, 61)) == {"c1": "a"}
+
+
+def test_an_agent_restricted_to_some_motifs_is_never_given_another():
+    """An outsourced site handles only some motifs: its agents never get the others, wherever they wait."""
+    from accueil.routing.decisions import Offered, Presence, WorkItem
+    from accueil.routing.engine import RoutingEngine
+    from accueil.routing.rules import AgentProfile, QueueRules, RoutingConfig
+
+    queue = QueueRules(id="tel", media="voice", ring_timeout_seconds=0)
+    config = RoutingConfig([queue], [AgentProfile(id="partner", motifs=frozenset({"tracking"})),
+                                     AgentProfile(id="inhouse")])
+    engine = RoutingEngine(config)
+    engine.set_presence("partner", Presence.available, 0.0)
+    refund = engine.item_arrived(WorkItem("c1", "tel", 1.0, motif="refund"), 1.0)
+    assert refund == []  # waits: the only free agent may not take it
+    tracking = engine.item_arrived(WorkItem("c2", "tel", 2.0, motif="tracking"), 2.0)
+    assert [(d.item, d.agent) for d in tracking if isinstance(d, Offered)] == [("c2", "partner")]
+    offers = engine.set_presence("inhouse", Presence.available, 3.0)
+    assert [(d.item, d.agent) for d in offers if isinstance(d, Offered)] == [("c1", "inhouse")]
+    engine.end("c2", 4.0)
+    engine.item_arrived(WorkItem("c3", "tel", 5.0, motif="refund"), 5.0)
+    engine.item_arrived(WorkItem("c4", "tel", 6.0), 6.0)  # no motif yet: anyone may qualify it
+    assert engine.item_state("c3")[0].value == "waiting" and engine.item_state("c4") == (
+        engine.item_state("c4")[0], "partner")

@@ -299,3 +299,26 @@ def test_review_findings_on_partner_scope_and_roles(web, http, cast, runtime):
     me = http.get("/api/v1/me", headers=cast.auth("alice")).json()
     assert me["role"] == "partner_agent" and "contacts:write" not in me["scopes"]
     assert http.post("/api/v1/inbound", json=inbound("email"), headers=cast.auth("alice")).status_code == 403
+
+
+def test_a_partner_is_never_offered_a_call_outside_its_motifs(web, http, cast, runtime):
+    from accueil.agents.models import Site, Skill, User
+    from accueil.agents.service import do_set_skill
+
+    with runtime.factory() as session, session.begin():
+        session.get(Site, cast.sites["partenaire"]).motif_codes = ["suivi_commande"]
+        skill = Skill(code="voice", kind="channel", label_fr="Téléphone", label_en="Phone")
+        session.add(skill)
+        session.flush()
+        do_set_skill(session, user=session.get(User, cast.users["chloe"]), skill=skill, level=3)
+    chloe = web("chloe")
+    chloe.post("/agent/presence", {"presence": "available"})
+    refund = post(http, cast, "voice", motif="remboursement", queue="tel_n1", body_text="(appel)")
+    tracked = post(http, cast, "voice", motif="suivi_commande", queue="tel_n1", body_text="(appel)",
+                   email="zoe@example.fr")
+    with runtime.factory() as session, session.begin():
+        from accueil.routing.service import do_dispatch
+
+        do_dispatch(session, rules=runtime.routing_rules)
+    offers = chloe.get("/agent/offers", htmx=True).text
+    assert tracked["interaction_id"] in offers and refund["interaction_id"] not in offers

@@ -315,7 +315,7 @@ def _receive(session: Session, batch: InboundBatch, contact: InboundContact, con
                 interaction_id=interaction_id, case_id=case.id, queue_id=queue.id, channel=queue.channel,
                 priority=contact.priority, level=queue.level, arrived_at=arrived, queued_at=now,
                 sla_due_at=arrived + timedelta(seconds=queue.target_seconds),
-                skills=_language_requirement(session, contact.language),
+                skills=_language_requirement(session, contact.language), motif_id=case.motif_id,
             ))
         batch.add(INSERT_EVENT, events)
     message_id = id_at(arrived.timestamp())

@@ -346,6 +346,10 @@ def do_set_motif(session: Session, *, case_id: str, motif_code: str, actor_id: s
         raise Conflict("case_closed")
     previous = case.motif_id
     case.motif_id, case.updated_at = motif.id, now
+    from accueil.routing.models import RoutingItem  # its work is routed by motif too (partner scope)
+
+    session.execute(update(RoutingItem).where(RoutingItem.case_id == case.id).values(
+        motif_id=motif.id, version=RoutingItem.version + 1))
     if motif.sla_hours:
         case.sla_due_at = case.created_at + timedelta(hours=motif.sla_hours)
     queue_event(session, Event("case.motif_changed", {"case_id": case.id, "from": previous, "to": motif.id,

@@ -15,7 +15,8 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from accueil.agents.models import AgentSkill, Role, Site, Skill, Team, User
+from accueil.agents.models import AgentSkill, Role, Site, SiteKind, Skill, Team, User
+from accueil.conversations.models import Motif
 from accueil.routing.models import AgentState, Queue, QueueSkill, RoutingConfigVersion
 from accueil.routing.rules import (  # noqa: F401 - media_of re-exported
     DEFAULT_CAPACITY,
@@ -82,6 +83,11 @@ def build_routing_config(session: Session) -> RoutingConfig:
     rules = [_without_inactive_targets(r, active_ids) for r in rules]
 
     sites = dict(session.execute(select(Site.id, Site.code)).all())
+    motif_ids = dict(session.execute(select(Motif.code, Motif.id)).all())
+    # An outsourced site's agents take only its levels and, if it lists them, its motifs.
+    partner_scope = {site.id: (site.max_level, None if site.motif_codes is None else
+                               frozenset(motif_ids[c] for c in site.motif_codes if c in motif_ids))
+                     for site in session.scalars(select(Site).where(Site.kind == SiteKind.partner))}
     team_levels = dict(session.execute(select(Team.id, Team.level)).all())
     capacities = dict(session.execute(select(AgentState.user_id, AgentState.capacity)).all())
     agent_skills: dict[str, dict[str, int]] = {}
@@ -94,12 +100,15 @@ def build_routing_config(session: Session) -> RoutingConfig:
     for user in users:
         capacity = dict(DEFAULT_CAPACITY)
         capacity.update(capacities.get(user.id) or {})
+        level = team_levels.get(user.team_id, 1)
+        max_level, motifs = partner_scope.get(user.site_id, (level, None))
         agents.append(AgentProfile(
             id=user.id,
             skills=agent_skills.get(user.id, {}),
             site=sites.get(user.site_id),
-            level=team_levels.get(user.team_id, 1),
+            level=min(level, max_level),
             capacity=capacity,
+            motifs=motifs,
         ))
     return RoutingConfig(rules, agents)
 

@@ -56,6 +56,7 @@ class WorkItem:
     level: int | None = None  # defaults to the queue's level
     skills: tuple[SkillRequirement, ...] = ()  # beyond the queue's (e.g. a language); never relaxed
     sla_due: float | None = None
+    motif: str | None = None  # the case's motif: an agent restricted to some motifs must have this one
 
 
 # Decisions (named tuples: immutable, and cheap to build on the engine's hot path) -------------------------------------------------------------------------------------------

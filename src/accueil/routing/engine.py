@@ -59,7 +59,7 @@ _STAGE, _RING = 0, 1  # timer kinds
 class _Item:
     __slots__ = (
         "id", "queue", "media", "priority", "level", "skills", "arrived_at", "sla_due", "queued_at",
-        "stage", "state", "agent", "declined", "pinned", "key", "timer", "accepted_at",
+        "stage", "state", "agent", "declined", "pinned", "key", "timer", "accepted_at", "motif",
     )  # fmt: skip
 
     def __init__(self, item: WorkItem, queue: CompiledQueue, now: float) -> None:
@@ -80,6 +80,7 @@ class _Item:
         self.key: tuple = ()
         self.timer = 0  # version: a timer for an older version is ignored
         self.accepted_at: float | None = None
+        self.motif = item.motif
 
 
 class _Agent:
@@ -573,6 +574,9 @@ class RoutingEngine:
                 return None
         if item.declined and agent.id in item.declined:
             return None
+        motifs = agent.profile.motifs
+        if motifs is not None and item.motif is not None and item.motif not in motifs:
+            return None
         return score
 
     def _find_agent(self, item: _Item) -> str | None:
@@ -587,7 +591,8 @@ class RoutingEngine:
         longest_idle = queue.rules.selection is AgentSelection.longest_idle
         agents = self.agents
         # Items that need nothing beyond the queue's rules (the usual case) skip the per-agent checks.
-        plain = not item.skills and not item.declined and item.level <= queue.rules.level
+        plain = (not item.skills and not item.declined and item.level <= queue.rules.level
+                 and (item.motif is None or not queue.restricted))
         if len(free) <= len(eligible):
             if plain:  # scanned in C: max() keeps the first, so the longest idle, of the best scores
                 candidates = filter(eligible.__contains__, free)

@@ -123,6 +123,7 @@ class RoutingItem(Base):
     accepted_at: Mapped[datetime | None]
     declined_by: Mapped[list[Any]] = mapped_column(default=list)
     pinned_agent_id: Mapped[str | None] = mapped_column(ForeignKey("users.id"))
+    motif_id: Mapped[str | None] = mapped_column(ForeignKey("motifs.id"))  # the case's (partner scope)
     version: Mapped[int] = mapped_column(Integer, default=0)
 
 
@@ -141,12 +142,12 @@ class RoutingConfigVersion(Base):
 
 def routing_item_row(*, interaction_id: str, case_id: str, queue_id: str, channel: str, priority: int, level: int,
                      arrived_at: datetime, queued_at: datetime, sla_due_at: datetime | None,
-                     skills: list[list]) -> dict:
+                     skills: list[list], motif_id: str | None = None) -> dict:
     """The row that puts a new interaction in a queue (written by the inbound batch in its transaction)."""
     return {
         "interaction_id": interaction_id, "case_id": case_id, "queue_id": queue_id, "media": media_of(channel),
         "status": "waiting", "agent_id": None, "priority": priority, "level": level,
         "skills": skills, "arrived_at": arrived_at, "queued_at": queued_at, "stage": 0, "sla_due_at": sla_due_at,
         "offered_at": None, "offer_expires_at": None, "accepted_at": None, "declined_by": [],
-        "pinned_agent_id": None, "version": 0,
+        "pinned_agent_id": None, "motif_id": motif_id, "version": 0,
     }

@@ -138,6 +138,8 @@ class AgentProfile:
     site: str | None = None
     level: int = 1
     capacity: Mapping[str, int] = field(default_factory=lambda: dict(DEFAULT_CAPACITY))
+    # Motifs this agent may be given (an outsourced site handles only some); None: every motif.
+    motifs: frozenset[str] | None = None
 
 
 @dataclass(slots=True)
@@ -149,6 +151,7 @@ class CompiledQueue:
     tiers: list[list[tuple[int, list[str]]]]
     best_score: list[int]  # stage -> the highest score present (a search can stop when it meets it)
     stage_due: list[float]  # stage s -> seconds after entering the queue at which stage s+1 starts
+    restricted: bool = False  # some eligible agent takes only some motifs: items with a motif need a check
 
 
 class RoutingConfig:
@@ -273,4 +276,6 @@ def _compile_queue(
         tiers.append(sorted(by_score.items(), reverse=True))
         best.append(max(by_score, default=0))
     due = [step.after_seconds for step in rules.overflow]
-    return CompiledQueue(rules=rules, eligible=eligible, tiers=tiers, best_score=best, stage_due=due)
+    restricted = any(agents[a].motifs is not None for stage in eligible for a in stage)
+    return CompiledQueue(rules=rules, eligible=eligible, tiers=tiers, best_score=best, stage_due=due,
+                         restricted=restricted)

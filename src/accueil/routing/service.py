@@ -323,7 +323,7 @@ def do_enqueue(session: Session, *, interaction_id: str, queue_id: str, priority
     row = RoutingItem(**routing_item_row(
         interaction_id=interaction_id, case_id=interaction.case_id, queue_id=queue.id, channel=queue.channel,
         priority=priority, level=queue.level, arrived_at=interaction.arrived_at, queued_at=now,
-        sla_due_at=interaction.case.sla_due_at, skills=skills or [],
+        sla_due_at=interaction.case.sla_due_at, skills=skills or [], motif_id=interaction.case.motif_id,
     ))
     session.add(row)
     interaction.queue_id = queue.id

@@ -210,7 +210,7 @@ class RoutingPass:
             id=row.interaction_id, queue=row.queue_id, arrived_at=row.arrived_at.timestamp(),
             priority=row.priority, level=row.level,
             skills=tuple(SkillRequirement(skill, level) for skill, level in row.skills or ()),
-            sla_due=_seconds(row.sla_due_at),
+            sla_due=_seconds(row.sla_due_at), motif=row.motif_id,
         )  # fmt: skip
         self.engine.restore_item(
             item, queued_at=row.queued_at.timestamp(), stage=row.stage, state=ItemState(row.status),
