@@ -105,6 +105,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     from accueil.agents.api import router as agents_router
     from accueil.channels.callback.api import router as callback_router
     from accueil.channels.voice.api import router as cti_router
+    from accueil.channels.voice.twilio_api import router as twilio_router
     from accueil.conversations.api import router as conversations_router
     from accueil.customers.api import router as customers_router
     from accueil.routing.api import router as routing_router
@@ -115,6 +116,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.include_router(routing_router)
     app.include_router(callback_router)
     app.include_router(cti_router)
+    app.include_router(twilio_router)
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:

@@ -40,6 +40,9 @@ class Settings(BaseSettings):
     )
     repeat_contact_window_days: int = Field(default=7, ge=0)
     short_abandon_seconds: float = Field(default=5.0, ge=0)
+    public_url: str = ""
+    twilio_auth_token: str = ""
+    twilio_queue: str = "tel_n1"
     default_phone_region: str = "FR"
     job_poll_seconds: float = Field(default=1.0, gt=0)
     web_session_hours: float = Field(default=12.0, gt=0)

@@ -16,7 +16,7 @@ from accueil.web.views.account import home_of
 
 
 def is_web_path(path: str) -> bool:
-    return not (path.startswith("/api/") or path == "/healthz")
+    return not (path.startswith("/api/") or path.startswith("/webhooks/") or path == "/healthz")
 
 
 def html_error(request: Request, status: int, code: str, details: dict[str, Any]) -> Response:
