@@ -41,7 +41,8 @@ FRENCH = {
     'Half-hour': 'Demi-heure',
     'Handle time': 'Durée de traitement',
     'Handle time (s)': 'Durée de traitement (s)',
-    'No forecast:': 'Pas de prévision :',
+    "No forecast: this queue's history is too short (a week at least). The requirement below follows the actual contacts.":
+        "Pas de prévision : l'historique de cette file est trop court (une semaine au moins). Le besoin ci-dessous suit les contacts réels.",
     'No queue yet.': "Aucune file pour l'instant.",
     'Patience (s)': 'Patience (s)',
     'Positions': 'Postes',

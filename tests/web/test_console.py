@@ -322,3 +322,18 @@ def test_a_partner_is_never_offered_a_call_outside_its_motifs(web, http, cast, r
         do_dispatch(session, rules=runtime.routing_rules)
     offers = chloe.get("/agent/offers", htmx=True).text
     assert tracked["interaction_id"] in offers and refund["interaction_id"] not in offers
+
+
+def test_live_signals_reach_only_the_pages_concerned():
+    from accueil.agents.models import Role
+    from accueil.core.events import Event
+    from accueil.web.live import signals_for
+    from accueil.web.session import WebUser
+
+    agent = WebUser("u1", "alice", "Alice", Role.agent, None, "fr", "s1", "t")
+    partner = WebUser("u2", "chloe", "Chloé", Role.partner_agent, "p", "fr", "s2", "t")
+    paused = Event("routing.presence", {"agent_id": "u1", "presence": "paused", "reason": "no_answer"})
+    assert [kind for kind, _ in signals_for(agent, paused)] == ["offer", "work", "presence"]
+    assert signals_for(partner, paused) == []
+    reply = Event("message.sent", {"case_id": "c1"})
+    assert signals_for(agent, reply) == [("case", {"case_id": "c1"})] and signals_for(partner, reply) == []

@@ -50,4 +50,4 @@ def test_workforce_page_forecasts_staffs_and_rosters_a_queue(web, runtime, cast)
 
 def test_workforce_page_without_history_says_so(web, cast):
     page = web("bob").get("/supervisor/workforce?queue=email_n2")
-    assert page.status_code == 200 and "Pas de prévision" in page.text
+    assert page.status_code == 200 and "Pas de prévision : l'historique" in page.text

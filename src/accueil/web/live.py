@@ -35,6 +35,8 @@ def signals_for(user: WebUser, event: Event) -> list[tuple[str, dict]]:
         signals += [("offer", {"interaction_id": data.get("interaction_id")}), ("work", {})]
     elif name in ("routing.requeued", "routing.freed", "routing.presence", "routing.accepted", "routing.ended") and mine:
         signals += [("offer", {}), ("work", {})]
+        if name == "routing.presence":  # e.g. paused by the routing after a missed call: the switcher shows it
+            signals.append(("presence", {}))
     elif name in ("message.sent", "case.note_added", "case.status_changed", "case.escalated", "case.reopened",
                   "case.motif_changed", "case.assigned"):
         if user.role is not Role.partner_agent:  # a partner may not see every case: not even its activity

@@ -64,11 +64,23 @@ async def agent_user(user: WebUser = Depends(current_user)) -> WebUser:
     return user
 
 
-async def _read(request: Request, work: Callable[[Session], Any]) -> Any:
+async def _write(request: Request, work: Callable[[Session], Any]) -> Any:
+    """One transaction that may write (on SQLite it takes the single writer's turn)."""
     rt = request.app.state.runtime
 
     def run() -> Any:
         with rt.factory() as session, session.begin():
+            return work(session)
+
+    return await run_in_threadpool(run)
+
+
+async def _read(request: Request, work: Callable[[Session], Any]) -> Any:
+    """A read: panels that refresh on every live signal must not queue behind writers."""
+    rt = request.app.state.runtime
+
+    def run() -> Any:
+        with rt.read_factory() as session:
             return work(session)
 
     return await run_in_threadpool(run)
@@ -140,7 +152,7 @@ async def console(request: Request, case: str | None = None, user: WebUser = Dep
             context["selected"] = _conversation(session, user, case)
         return context
 
-    return render(request, "agent/console.html", await _read(request, load), user=user)
+    return render(request, "agent/console.html", await _write(request, load), user=user)
 
 
 @router.get("/work")
@@ -175,7 +187,7 @@ async def take_next(request: Request, user: WebUser = Depends(agent_user)) -> Re
         offer = routing.do_next_item(session, rules=rt.routing_rules, user_id=user.user_id)
         return None if offer is None else _case_of(session, offer.item)
 
-    case_id = await _read(request, pull)
+    case_id = await _write(request, pull)
     if case_id in (None, "unavailable"):
         if case_id is None:
             message = translate(user.language, "Nothing waits for you right now.")
@@ -188,7 +200,7 @@ async def take_next(request: Request, user: WebUser = Depends(agent_user)) -> Re
 
 @router.get("/presence")
 async def presence_panel(request: Request, user: WebUser = Depends(agent_user)) -> Response:
-    state = await _read(request, lambda s: _state(s, user))
+    state = await _write(request, lambda s: _state(s, user))
     return render(request, "agent/_presence.html", {"state": state, "pause_reasons": PAUSE_REASONS}, user=user)
 
 
@@ -208,7 +220,7 @@ async def set_presence(request: Request, presence: str = Form(...), reason: str 
                                 reason=paused_for)
         return _state(session, user)
 
-    state = await _read(request, change)
+    state = await _write(request, change)
     return render(request, "agent/_presence.html", {"state": state, "pause_reasons": PAUSE_REASONS}, user=user,
                   headers={"HX-Trigger": "work-changed"})
 
@@ -226,7 +238,7 @@ async def accept(request: Request, interaction_id: str, user: WebUser = Depends(
         routing.do_accept(session, rules=rt.routing_rules, item_id=interaction_id, user_id=user.user_id)
         return _case_of(session, interaction_id)
 
-    case_id = await _read(request, take)
+    case_id = await _write(request, take)
     return redirect(request, f"/agent?case={case_id}")
 
 
@@ -234,7 +246,7 @@ async def accept(request: Request, interaction_id: str, user: WebUser = Depends(
 async def decline(request: Request, interaction_id: str, user: WebUser = Depends(agent_user)) -> Response:
     await check_csrf(request, user)
     rt = request.app.state.runtime
-    await _read(request, lambda s: routing.do_decline(s, rules=rt.routing_rules, item_id=interaction_id,
+    await _write(request, lambda s: routing.do_decline(s, rules=rt.routing_rules, item_id=interaction_id,
                                                       user_id=user.user_id))
     return Response(status_code=204, headers={"HX-Trigger": "work-changed"})
 
@@ -251,7 +263,7 @@ async def end(request: Request, interaction_id: str, wrapup: str = Form(""),
                        user_id=user.user_id)
         return _case_of(session, interaction_id)
 
-    case_id = await _read(request, finish)
+    case_id = await _write(request, finish)
     return redirect(request, f"/agent?case={case_id}")
 
 
@@ -259,7 +271,7 @@ async def end(request: Request, interaction_id: str, wrapup: str = Form(""),
 async def end_wrapup(request: Request, interaction_id: str, user: WebUser = Depends(agent_user)) -> Response:
     await check_csrf(request, user)
     rt = request.app.state.runtime
-    await _read(request, lambda s: routing.do_end_wrapup(s, rules=rt.routing_rules, item_id=interaction_id,
+    await _write(request, lambda s: routing.do_end_wrapup(s, rules=rt.routing_rules, item_id=interaction_id,
                                                          user_id=user.user_id))
     return redirect(request, "/agent")
 
@@ -281,7 +293,7 @@ async def _case_action(request: Request, user: WebUser, case_id: str, action: Ca
         session.flush()
         return _conversation(session, user, case_id)
 
-    context = await _read(request, run)
+    context = await _write(request, run)
     return render(request, "agent/_conversation.html", {"selected": context}, user=user,
                   headers={"HX-Trigger": "work-changed"})
 
@@ -339,7 +351,7 @@ async def transfer(request: Request, interaction_id: str, target: str = Form(...
                             to_queue_id=target_id if kind == "queue" else None,
                             to_agent_id=target_id if kind == "agent" else None)
 
-    await _read(request, move)
+    await _write(request, move)
     return redirect(request, "/agent")
 
 
@@ -356,7 +368,7 @@ async def escalate(request: Request, interaction_id: str, reason: str = Form("")
         routing.do_escalate(session, rules=rt.routing_rules, item_id=interaction_id, to_queue_id=target,
                             actor_id=user.user_id, reason=reason[:200] or None)
 
-    await _read(request, up)
+    await _write(request, up)
     return redirect(request, "/agent")
 
 
