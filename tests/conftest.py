@@ -169,3 +169,46 @@ def http(server_url: str, runtime: Runtime) -> Iterator[httpx.Client]:
 @pytest.fixture
 def data_dir(shared_runtime: Runtime) -> Path:
     return shared_runtime.settings.data_dir
+
+
+class SmtpInbox:
+    """What a real local SMTP server (aiosmtpd) received, as parsed messages."""
+
+    def __init__(self) -> None:
+        self.messages: list = []
+        self._lock = threading.Lock()
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802, ANN001 - aiosmtpd's handler API
+        import email
+        import email.policy
+
+        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        with self._lock:
+            self.messages.append(message)
+        return "250 OK"
+
+    def wait_for(self, count: int = 1, timeout: float = 10.0) -> list:
+        deadline = time.monotonic() + timeout
+        while len(self.messages) < count and time.monotonic() < deadline:
+            time.sleep(0.02)
+        return list(self.messages)
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[SmtpInbox]:
+    """A real SMTP server on a loopback port; this process's email transport points at it meanwhile."""
+    from aiosmtpd.controller import Controller
+
+    from accueil.channels import notify
+
+    inbox = SmtpInbox()
+    port = _free_port()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    previous = notify.configure(notify.Transports(smtp_host="127.0.0.1", smtp_port=port,
+                                                  mail_from="Service client <service@accueil.test>"))
+    try:
+        yield inbox
+    finally:
+        notify.configure(previous)
+        controller.stop()

@@ -4,7 +4,7 @@
         --no-location --sort-output --omit-header .
     .venv/bin/python tools/fr_web_catalog.py
 
-A message of the template missing here fails loudly (and tests/web/test_i18n.py fails too).
+Domains may keep their French in ``tools/fr_catalog/<domain>.py``. A message missing from both fails loudly (and tests/web/test_i18n.py fails too).
 """
 
 from __future__ import annotations
@@ -277,7 +277,18 @@ FRENCH = {
 }
 
 
+def domain_tables() -> dict[str, str]:
+    """Each domain may keep its French in ``tools/fr_catalog/<domain>.py`` (a ``FRENCH`` dict)."""
+    merged: dict[str, str] = {}
+    for path in sorted((Path(__file__).resolve().parent / "fr_catalog").glob("*.py")):
+        namespace: dict[str, object] = {}
+        exec(compile(path.read_text(encoding="utf-8"), str(path), "exec"), namespace)
+        merged.update(namespace.get("FRENCH", {}))  # type: ignore[arg-type]
+    return merged
+
+
 def main() -> int:
+    FRENCH.update(domain_tables())
     with (LOCALES / "messages.pot").open("rb") as handle:
         template = read_po(handle)
     catalog = Catalog(locale="fr", project="accueil", fuzzy=False)

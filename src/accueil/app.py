@@ -12,6 +12,7 @@ from sqlalchemy import Engine
 
 from accueil import __version__
 from accueil.api.deps import Runtime
+from accueil.channels import notify
 from accueil.api.errors import install_error_handlers
 from accueil.api.limits import BodySizeLimit, request_limit
 from accueil.config import Settings, get_settings
@@ -46,6 +47,7 @@ def build_runtime(settings: Settings) -> Runtime:
 
 def make_runtime(settings: Settings, engine: Engine, bus: EventBus) -> Runtime:
     factory = make_session_factory(engine, bus)
+    notify.configure(notify.Transports.from_settings(settings))
     config = ConversationConfig.from_settings(settings)
     writer = (InlineInboundWriter(factory, config, write_lock=write_lock_for(engine), max_batch=32)
               if engine.dialect.name == "sqlite" else InboundWriter(factory, config, threads=4))

@@ -49,6 +49,16 @@ class Settings(BaseSettings):
     web_cookie_secure: bool = False
     demo_live_traffic: bool = False
     demo_contacts_per_minute: float = Field(default=4.0, gt=0, le=600)
+    # --- customer notifications (channels/notify.py) ---
+    smtp_host: str = ""
+    smtp_port: int = Field(default=25, ge=1, le=65535)
+    smtp_username: str = ""
+    smtp_password: str = ""
+    smtp_starttls: bool = False
+    mail_from: str = "accueil <noreply@localhost>"
+    sms_gateway_url: str = ""
+    sms_gateway_token: str = ""
+    sms_sender: str = ""
 
     @model_validator(mode="after")
     def _refuse_default_secret(self) -> Settings:

@@ -1,0 +1,4 @@
+"""French for the visit web pages (merged by tools/fr_web_catalog.py)."""
+
+FRENCH: dict[str, str] = {
+}
