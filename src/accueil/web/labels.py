@@ -35,6 +35,9 @@ LABELS = {
     # pause reasons
     "break": N_("break"), "lunch": N_("lunch"), "training": N_("training"), "meeting": N_("meeting"),
     "back_office": N_("back office"), "no_answer": N_("missed a call"),
+    # IVR actions and out-of-hours behaviours
+    "voicemail": N_("voicemail"), "hangup": N_("hang up"), "repeat": N_("repeat the menu"),
+    "message": N_("message, then hang up"),
 }
 
 

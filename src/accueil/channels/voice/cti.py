@@ -124,6 +124,9 @@ def _reconcile(interaction: Interaction, call: VoiceCall, short_abandon: float) 
     if interaction.answered_at is not None:
         interaction.outcome, call.abandon_kind = Outcome.handled, None
         return
+    if call.callback_id is not None:  # hung up after asking to be called back: served by the callback
+        interaction.outcome, call.abandon_kind = Outcome.deflected, None
+        return
     interaction.outcome = Outcome.abandoned
     if interaction.queued_at is None:
         call.abandon_kind = "ivr"

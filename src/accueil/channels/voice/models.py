@@ -31,6 +31,7 @@ class VoiceCall(IdMixin, Base):
     hung_up_by: Mapped[str | None] = mapped_column(String(20))
     recording_ref: Mapped[str | None] = mapped_column(String(500))
     abandon_kind: Mapped[str | None] = mapped_column(String(10))  # ivr, queue, short
+    callback_id: Mapped[str | None] = mapped_column(ForeignKey("callbacks.id"))  # the caller chose a callback
     last_event_at: Mapped[datetime]
     created_at: Mapped[datetime] = mapped_column(default=clock.now)
 
@@ -42,3 +43,17 @@ class CtiReceipt(Base):
 
     key: Mapped[str] = mapped_column(String(200), primary_key=True)
     received_at: Mapped[datetime] = mapped_column(default=clock.now)
+
+
+class IvrFlow(IdMixin, Base):
+    """One IVR definition (see ``ivr.py``), kept whole as the document the admin edits, imports and exports."""
+
+    __tablename__ = "ivr_flows"
+
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    active: Mapped[bool] = mapped_column(default=True)
+    is_default: Mapped[bool] = mapped_column(default=False)  # answers numbers no other flow claims
+    definition: Mapped[dict[str, Any]] = mapped_column()
+    updated_at: Mapped[datetime] = mapped_column(default=clock.now)
+    updated_by: Mapped[str | None] = mapped_column(ForeignKey("users.id"))
