@@ -12,9 +12,10 @@ from sqlalchemy import Engine
 
 from accueil import __version__
 from accueil.api.deps import Runtime
-from accueil.channels import notify
 from accueil.api.errors import install_error_handlers
 from accueil.api.limits import BodySizeLimit, request_limit
+from accueil.channels import notify
+from accueil.channels.voice import adapter as voice_adapter
 from accueil.config import Settings, get_settings
 from accueil.conversations.intake import InboundWriter, InlineInboundWriter
 from accueil.conversations.service import ConversationConfig
@@ -48,6 +49,7 @@ def build_runtime(settings: Settings) -> Runtime:
 def make_runtime(settings: Settings, engine: Engine, bus: EventBus) -> Runtime:
     factory = make_session_factory(engine, bus)
     notify.configure(notify.Transports.from_settings(settings))
+    voice_adapter.configure(settings)
     config = ConversationConfig.from_settings(settings)
     writer = (InlineInboundWriter(factory, config, write_lock=write_lock_for(engine), max_batch=32)
               if engine.dialect.name == "sqlite" else InboundWriter(factory, config, threads=4))
@@ -59,6 +61,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     settings = settings or (runtime.settings if runtime else get_settings())
     import accueil.channels.callback.service  # noqa: F401 - registers job handlers
     import accueil.conversations.service  # noqa: F401 - registers job handlers
+    from accueil.channels.voice.controls import AcceptedCallConnector
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -67,6 +70,9 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         gc.collect()
         gc.freeze()
         checkpointer = WalCheckpointer(app.state.runtime.factory.kw["bind"]).start()
+        # A provider's call accepted by an agent: connect them (a deduplicated job, whichever process hears it).
+        stop_connector = app.state.runtime.bus.subscribe(AcceptedCallConnector(app.state.runtime.factory),
+                                                         prefix="routing.accepted")
         runner = dispatcher = None
         if settings.dispatch_in_process:
             dispatcher = Dispatcher(app.state.runtime.factory, app.state.runtime.routing_rules,
@@ -86,6 +92,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         try:
             yield
         finally:
+            stop_connector()
             if traffic is not None:
                 traffic.stop()
             checkpointer.stop()

@@ -43,6 +43,10 @@ class Settings(BaseSettings):
     public_url: str = ""
     twilio_auth_token: str = ""
     twilio_queue: str = "tel_n1"
+    twilio_account_sid: str = ""
+    twilio_api_base: str = "https://api.twilio.com"
+    cti_command_url: str = ""
+    cti_command_token: str = ""
     default_phone_region: str = "FR"
     job_poll_seconds: float = Field(default=1.0, gt=0)
     web_session_hours: float = Field(default=12.0, gt=0)

@@ -45,4 +45,14 @@ FRENCH: dict[str, str] = {
     "repeat the menu": "répéter le menu",
     "start": "départ",
     "voicemail": "messagerie vocale",
+    # console call controls and the incoming-call pop-up
+    "Call controls": "Commandes d'appel",
+    "Earlier contacts: %(count)s": "Contacts précédents : %(count)s",
+    "First contact": "Premier contact",
+    "Hang up": "Raccrocher",
+    "Hold": "Mettre en attente",
+    "IVR path:": "Parcours SVI :",
+    "Number withheld": "Numéro masqué",
+    "On hold": "En attente",
+    "Resume the call": "Reprendre l'appel",
 }

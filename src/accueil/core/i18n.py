@@ -30,6 +30,10 @@ ERROR_MESSAGES: dict[str, dict[str, str]] = {
         "en": "This work has moved on since you last saw it ({reason}); refresh and try again.",
         "fr": "Ce travail a changé depuis votre dernier affichage ({reason}) ; actualisez et réessayez.",
     },
+    "provider_failed": {
+        "en": "The telephony provider ({provider}) did not carry this out: {reason}. Nothing was changed.",
+        "fr": "L'opérateur téléphonique ({provider}) n'a pas exécuté la commande : {reason}. Rien n'a été modifié.",
+    },
     "routing_refused": {
         "en": "Routing refused this: {reason}.",
         "fr": "Le routage refuse cette opération : {reason}.",

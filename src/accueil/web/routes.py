@@ -52,11 +52,12 @@ def install_web(app: FastAPI) -> None:
     from accueil.web.views.admin import router as admin_router
     from accueil.web.views.admin_ivr import router as admin_ivr_router
     from accueil.web.views.agent import router as agent_router
+    from accueil.web.views.calls import router as calls_router
     from accueil.web.views.supervisor import router as supervisor_router
     from accueil.web.views.workforce import router as workforce_router
 
-    for router in (account_router, agent_router, workforce_router, supervisor_router, admin_ivr_router, admin_router,
-                   live_router):
+    for router in (account_router, calls_router, agent_router, workforce_router, supervisor_router, admin_ivr_router,
+                   admin_router, live_router):
         app.include_router(router)
 
     @app.get("/", include_in_schema=False)

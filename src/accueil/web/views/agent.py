@@ -19,6 +19,8 @@ from starlette.concurrency import run_in_threadpool
 
 from accueil.agents.models import Role, User
 from accueil.channels.callback.models import Callback
+from accueil.channels.voice.controls import do_transfer_call, is_call
+from accueil.channels.voice.queries import caller_cards, calls_by_interaction
 from accueil.conversations import canned
 from accueil.conversations import queries as conversation_queries
 from accueil.conversations import service as conversations
@@ -119,6 +121,7 @@ def _conversation(session: Session, user: WebUser, case_id: str) -> dict:
                                           .order_by(Callback.due_at.desc()).limit(5))),
         "phones": [i.value for i in customer.identities if i.kind.value == "phone"],
         "interaction_ids": set(held), "channel": latest.value if latest else case.first_channel.value,
+        "calls": calls_by_interaction(session, [i.interaction_id for i in items]),
     }
 
 
@@ -163,8 +166,11 @@ async def work_panel(request: Request, user: WebUser = Depends(agent_user)) -> R
 
 @router.get("/offers")
 async def offers_panel(request: Request, user: WebUser = Depends(agent_user)) -> Response:
-    rows = await _read(request, lambda s: routing_queries.my_offers(s, user.user_id))
-    return render(request, "agent/_offers.html", {"offers": rows}, user=user)
+    def load(session: Session) -> dict:
+        offers = routing_queries.my_offers(session, user.user_id)
+        return {"offers": offers, "callers": caller_cards(session, [o.interaction_id for o in offers])}
+
+    return render(request, "agent/_offers.html", await _read(request, load), user=user)
 
 
 @router.get("/queues")
@@ -347,9 +353,14 @@ async def transfer(request: Request, interaction_id: str, target: str = Form(...
 
     def move(session: Session) -> None:
         _check_holder(session, user, interaction_id)
+        to_queue_id, to_agent_id = (target_id, None) if kind == "queue" else (None, target_id)
+        if is_call(session, interaction_id):  # the caller holds while routing finds the new agent
+            do_transfer_call(session, rules=rt.routing_rules, interaction_id=interaction_id, user_id=user.user_id,
+                             to_queue_id=to_queue_id, to_agent_id=to_agent_id, may_supervise=user.is_supervisor,
+                             language=user.language)
+            return
         routing.do_transfer(session, rules=rt.routing_rules, item_id=interaction_id, actor_id=user.user_id,
-                            to_queue_id=target_id if kind == "queue" else None,
-                            to_agent_id=target_id if kind == "agent" else None)
+                            to_queue_id=to_queue_id, to_agent_id=to_agent_id)
 
     await _write(request, move)
     return redirect(request, "/agent")

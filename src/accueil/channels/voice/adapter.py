@@ -1,0 +1,126 @@
+"""The provider adapter: how the console's call controls reach the telephony that carries the call.
+
+accueil decides (who answers, hold, transfer, hang up); the provider moves the audio. One small interface,
+``VoiceProvider``, with two implementations:
+
+- ``TwilioProvider`` updates the live call through Twilio's REST API (``Calls/{sid}.json`` with new TwiML,
+  or ``Status=completed`` to hang up); the agent's phone is a Twilio Client identity (their username).
+- ``CommandWebhookProvider`` POSTs a JSON command to a URL the PBX serves (any PBX or CCaaS can implement it):
+  ``{"call_id", "command": connect|hold|resume|transfer|hangup, "agent", "to_agent", "to_queue"}``.
+
+Calls with no configured provider (the demo's simulated calls, a CTI feed without a command URL) are still
+controlled in accueil — the console records hold, transfer and hang-up — but nothing is sent anywhere.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+import httpx
+
+from accueil.channels.voice import twilio
+from accueil.config import Settings
+from accueil.core.errors import AccueilError
+
+COMMANDS = ("connect", "hold", "resume", "transfer", "hangup")
+
+
+class ProviderFailed(AccueilError):
+    """The telephony provider refused or did not answer: nothing was recorded, the agent may try again."""
+
+    status_code = 502
+
+
+@dataclass(frozen=True)
+class CallCommand:
+    call_id: str
+    command: str
+    agent: str | None = None  # accueil username of the agent concerned
+    to_agent: str | None = None
+    to_queue: str | None = None
+    language: str = "fr"
+
+
+class VoiceProvider(Protocol):
+    name: str
+
+    def send(self, command: CallCommand) -> None: ...
+
+
+@dataclass(frozen=True)
+class TwilioProvider:
+    account_sid: str
+    auth_token: str
+    public_url: str
+    api_base: str = "https://api.twilio.com"
+    timeout_seconds: float = 5.0
+    name: str = "twilio"
+
+    def twiml_for(self, command: CallCommand) -> dict[str, str]:
+        hold_url = f"{self.public_url.rstrip('/')}/webhooks/twilio/hold?lang={command.language}"
+        if command.command in ("connect", "resume"):
+            return {"Twiml": twilio.twiml(twilio.dial_client(command.agent or ""))}
+        if command.command == "hold":
+            return {"Twiml": twilio.twiml(twilio.enqueue(f"hold-{command.call_id}", hold_url))}
+        if command.command == "transfer" and command.to_agent:
+            return {"Twiml": twilio.twiml(twilio.dial_client(command.to_agent))}
+        if command.command == "transfer":
+            return {"Twiml": twilio.twiml(twilio.enqueue(command.to_queue or "transfer", hold_url))}
+        return {"Status": "completed"}
+
+    def send(self, command: CallCommand) -> None:
+        url = f"{self.api_base.rstrip('/')}/2010-04-01/Accounts/{self.account_sid}/Calls/{command.call_id}.json"
+        try:
+            response = httpx.post(url, data=self.twiml_for(command), auth=(self.account_sid, self.auth_token),
+                                  timeout=self.timeout_seconds)
+        except httpx.HTTPError as exc:
+            raise ProviderFailed("provider_failed", provider=self.name, reason=str(exc)) from exc
+        if response.status_code >= 300:
+            raise ProviderFailed("provider_failed", provider=self.name,
+                                 reason=f"HTTP {response.status_code}: {response.text[:200]}")
+
+
+@dataclass(frozen=True)
+class CommandWebhookProvider:
+    url: str
+    token: str = ""
+    timeout_seconds: float = 5.0
+    name: str = "generic"
+
+    def send(self, command: CallCommand) -> None:
+        headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
+        body = {"call_id": command.call_id, "command": command.command, "agent": command.agent,
+                "to_agent": command.to_agent, "to_queue": command.to_queue}
+        try:
+            response = httpx.post(self.url, json=body, headers=headers, timeout=self.timeout_seconds)
+        except httpx.HTTPError as exc:
+            raise ProviderFailed("provider_failed", provider=self.name, reason=str(exc)) from exc
+        if response.status_code >= 300:
+            raise ProviderFailed("provider_failed", provider=self.name,
+                                 reason=f"HTTP {response.status_code}: {response.text[:200]}")
+
+
+_providers: dict[str, VoiceProvider] = {}
+
+
+def configure(settings: Settings) -> dict[str, VoiceProvider]:
+    """This process's providers, by the name the calls carry; returns the previous set (tests restore it)."""
+    global _providers
+    providers: dict[str, VoiceProvider] = {}
+    if settings.twilio_account_sid and settings.twilio_auth_token:
+        providers["twilio"] = TwilioProvider(settings.twilio_account_sid, settings.twilio_auth_token,
+                                             settings.public_url, settings.twilio_api_base)
+    if settings.cti_command_url:
+        providers["generic"] = CommandWebhookProvider(settings.cti_command_url, settings.cti_command_token)
+    previous, _providers = _providers, providers
+    return previous
+
+
+def restore(providers: dict[str, VoiceProvider]) -> None:
+    global _providers
+    _providers = providers
+
+
+def provider_named(name: str | None) -> VoiceProvider | None:
+    return _providers.get(name or "")
