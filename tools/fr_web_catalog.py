@@ -278,17 +278,23 @@ FRENCH = {
 
 
 def domain_tables() -> dict[str, str]:
-    """Each domain may keep its French in ``tools/fr_catalog/<domain>.py`` (a ``FRENCH`` dict)."""
-    merged: dict[str, str] = {}
+    """Each domain may keep its French in ``tools/fr_catalog/<domain>.py`` (a ``FRENCH`` dict). One message has
+    one translation: a domain that translates a message differently from this table or another domain fails."""
+    merged: dict[str, str] = dict(FRENCH)
+    conflicts = []
     for path in sorted((Path(__file__).resolve().parent / "fr_catalog").glob("*.py")):
         namespace: dict[str, object] = {}
         exec(compile(path.read_text(encoding="utf-8"), str(path), "exec"), namespace)
-        merged.update(namespace.get("FRENCH", {}))  # type: ignore[arg-type]
+        for message, french in namespace.get("FRENCH", {}).items():  # type: ignore[union-attr]
+            if merged.setdefault(message, french) != french:
+                conflicts.append(f"{path.name}: {message!r} → {french!r}, elsewhere {merged[message]!r}")
+    if conflicts:
+        raise SystemExit("two translations for one message:\n  " + "\n  ".join(conflicts))
     return merged
 
 
 def main() -> int:
-    FRENCH.update(domain_tables())
+    FRENCH.update(domain_tables())  # fails on a message translated two ways
     with (LOCALES / "messages.pot").open("rb") as handle:
         template = read_po(handle)
     catalog = Catalog(locale="fr", project="accueil", fuzzy=False)

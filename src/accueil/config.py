@@ -63,6 +63,12 @@ class Settings(BaseSettings):
     sms_gateway_url: str = ""
     sms_gateway_token: str = ""
     sms_sender: str = ""
+    # --- callbacks (channels/callback) ---
+    callback_max_attempts: int = Field(default=3, ge=1, le=20)
+    callback_retry_windows: str = Field(default="09:00-11:00,12:00-14:00,17:00-19:00",
+                                        pattern=r"^\s*\d{1,2}:\d{2}\s*-\s*\d{1,2}:\d{2}(\s*,\s*\d{1,2}:\d{2}\s*-\s*\d{1,2}:\d{2})*\s*$")
+    callback_request_rate: int = Field(default=5, ge=1)
+    callback_request_rate_minutes: float = Field(default=10.0, gt=0)
 
     @model_validator(mode="after")
     def _refuse_default_secret(self) -> Settings:

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from accueil.channels.voice import ivr
 from accueil.channels.voice.models import IvrFlow, VoiceCall
 from accueil.channels.voice.service import do_save_flow, flow_for_number
+from accueil.conversations.models import Interaction
 from accueil.core import clock
 from accueil.core.errors import ValidationFailed
 from accueil.routing.models import RoutingItem
@@ -111,7 +112,10 @@ def test_saving_checks_queues_motifs_and_numbers(session, cast):
 @pytest.fixture
 def flow(runtime, cast, monkeypatch):
     monkeypatch.setattr(runtime.settings, "twilio_auth_token", TOKEN)
+    from accueil.routing.admin import do_save_queue
+
     with runtime.factory() as session, session.begin():
+        do_save_queue(session, code="rappel", channel="callback", name_fr="Rappels", name_en="Callbacks", level=1)
         do_save_flow(session, flow=ivr.parse_flow(FLOW_YAML))
     return ivr.parse_flow(FLOW_YAML)
 
@@ -220,7 +224,8 @@ def test_long_wait_callback_keeps_the_callers_place(http, server_url, runtime, f
         assert voice.abandon_kind is None  # asked for a callback: not an abandon
         assert session.get(RoutingItem, voice.interaction_id) is None
         kept = session.scalars(select(RoutingItem)).all()
-        assert len(kept) == 1 and kept[0].channel == "callback"  # waiting in the callback's place...
+        assert len(kept) == 1  # waiting in the callback's place...
+        assert session.get(Interaction, kept[0].interaction_id).channel.value == "callback"
         assert clock.ensure_utc(kept[0].queued_at) <= queued_at  # ...from when the caller joined
 
 

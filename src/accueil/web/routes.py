@@ -59,6 +59,9 @@ def install_web(app: FastAPI) -> None:
     for router in (account_router, calls_router, agent_router, workforce_router, supervisor_router, admin_ivr_router,
                    admin_router, live_router):
         app.include_router(router)
+    from accueil.web.views.callback import router as callback_router
+
+    app.include_router(callback_router)
 
     @app.get("/", include_in_schema=False)
     async def home(request: Request) -> Response:

@@ -86,7 +86,6 @@ class Waiting(_Strict):
     announce_wait: bool = True
     callback_offer_after_seconds: int | None = Field(default=120, ge=0, le=7200)
     callback_key: str = Field(default="1", min_length=1, max_length=1)
-    callback_queue: str | None = Field(default=None, max_length=60)
 
 
 class Flow(_Strict):

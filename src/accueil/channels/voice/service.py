@@ -20,8 +20,6 @@ def check_flow_targets(session: Session, flow: Flow) -> None:
     from accueil.conversations.models import Motif
 
     queues = {t.queue for node in flow.nodes.values() for t in [*node.options.values(), node.default] if t and t.queue}
-    if flow.waiting.callback_queue:
-        queues.add(flow.waiting.callback_queue)
     motifs = {t.motif for node in flow.nodes.values() for t in [*node.options.values(), node.default] if t and t.motif}
     known_queues = set(session.scalars(select(Queue.code).where(Queue.code.in_(queues)))) if queues else set()
     known_motifs = set(session.scalars(select(Motif.code).where(Motif.code.in_(motifs)))) if motifs else set()
