@@ -57,10 +57,18 @@ def make_runtime(settings: Settings, engine: Engine, bus: EventBus) -> Runtime:
                    conversation_config=config, inbound_writer=writer)
 
 
+def register_job_handlers() -> None:
+    """Import every module that registers durable job handlers (the app and ``accueil worker`` both run them)."""
+    import accueil.channels.callback.service  # noqa: F401
+    import accueil.channels.notify  # noqa: F401
+    import accueil.channels.visit.service  # noqa: F401
+    import accueil.channels.voice.controls  # noqa: F401
+    import accueil.conversations.service  # noqa: F401
+
+
 def create_app(settings: Settings | None = None, runtime: Runtime | None = None) -> FastAPI:
     settings = settings or (runtime.settings if runtime else get_settings())
-    import accueil.channels.callback.service  # noqa: F401 - registers job handlers
-    import accueil.conversations.service  # noqa: F401 - registers job handlers
+    register_job_handlers()
     from accueil.channels.voice.controls import AcceptedCallConnector
 
     @asynccontextmanager
@@ -124,8 +132,16 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.include_router(agents_router)
     app.include_router(routing_router)
     app.include_router(callback_router)
+    from accueil.channels.chat.api import router as chat_router
+
+    app.include_router(chat_router)
     app.include_router(cti_router)
     app.include_router(twilio_router)
+    from accueil.channels.visit.api import public as visit_public_router
+    from accueil.channels.visit.api import staff as visit_staff_router
+
+    app.include_router(visit_public_router)
+    app.include_router(visit_staff_router)
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:

@@ -48,11 +48,10 @@ def serve(host: str, port: int, workers: int) -> None:
 @click.option("--once", is_flag=True, help="Run the jobs due now, then exit.")
 def worker(once: bool) -> None:
     """Run durable jobs and timers (scale-out mode; the embedded server runs them itself)."""
-    import accueil.channels.callback.service  # noqa: F401 - registers job handlers
-    import accueil.conversations.service  # noqa: F401 - registers job handlers
-    from accueil.app import build_runtime
+    from accueil.app import build_runtime, register_job_handlers
     from accueil.core.jobs import JobRunner, run_due_jobs, worker_name
 
+    register_job_handlers()
     runtime = build_runtime(_settings())
     if once:
         ran = run_due_jobs(runtime.factory, worker=worker_name())

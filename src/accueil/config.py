@@ -63,6 +63,15 @@ class Settings(BaseSettings):
     sms_gateway_url: str = ""
     sms_gateway_token: str = ""
     sms_sender: str = ""
+    # --- web chat (channels/chat) ---
+    chat_queue: str = "chat"
+    chat_max_message_chars: int = Field(default=2000, ge=1, le=100_000)
+    chat_rate_messages: int = Field(default=10, ge=1)
+    chat_rate_seconds: float = Field(default=10.0, gt=0)
+    # --- agency visits and appointments (channels/visit) ---
+    appointment_reminder_hours: float = Field(default=24.0, ge=0)
+    portal_booking_rate: int = Field(default=20, ge=1)
+    portal_booking_rate_minutes: float = Field(default=60.0, gt=0)
     # --- callbacks (channels/callback) ---
     callback_max_attempts: int = Field(default=3, ge=1, le=20)
     callback_retry_windows: str = Field(default="09:00-11:00,12:00-14:00,17:00-19:00",

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
 from collections.abc import Iterator
 
 import httpx
@@ -81,3 +83,31 @@ def dispatcher(runtime) -> Iterator[Dispatcher]:
     worker.stop()
     for unsubscribe in unsubscribes:
         unsubscribe()
+
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+LIVE_MS = 10_000  # generous: a live update normally lands in well under a second
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's Chromium driven by Playwright; skips without it, except under CI (``.ci/run`` installs it)."""
+    if CHROMIUM is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("chromium is not on PATH (apt-get install chromium)")
+        pytest.skip("browser tests need chromium on PATH (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
+        yield launched
+        launched.close()
+
+
+def sign_in(browser, server_url: str, username: str):
+    page = browser.new_page(viewport={"width": 1400, "height": 900}, locale="fr-FR")
+    page.goto(server_url + "/login")
+    page.get_by_label("Identifiant").fill(username)
+    page.get_by_label("Mot de passe").fill(PASSWORD)
+    page.get_by_role("button", name="Se connecter").click()
+    return page

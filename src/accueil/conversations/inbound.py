@@ -335,6 +335,11 @@ def _receive(session: Session, batch: InboundBatch, contact: InboundContact, con
         })
         batch.receipts[(contact.channel, contact.provider_message_id)] = (interaction_id, message_id)
     result.interaction_id, result.message_id = interaction_id, message_id
+    if contact.interaction_id is not None:  # the next line of a live exchange (a chat): not a new arrival
+        queue_event(session, Event("message.received", {
+            "interaction_id": interaction_id, "case_id": case.id, "customer_id": customer_id,
+            "message_id": message_id, "channel": contact.channel.value}, now))
+        return result
     queue_event(session, Event("interaction.arrived", {
         "interaction_id": interaction_id, "case_id": case.id, "customer_id": customer_id,
         "channel": contact.channel.value, "queue_id": queue.id if queue else None,

@@ -30,6 +30,40 @@ ERROR_MESSAGES: dict[str, dict[str, str]] = {
         "en": "This work has moved on since you last saw it ({reason}); refresh and try again.",
         "fr": "Ce travail a changé depuis votre dernier affichage ({reason}) ; actualisez et réessayez.",
     },
+    "slot_unavailable": {
+        "en": "This time is no longer available; please choose another one.",
+        "fr": "Ce créneau n'est plus disponible ; merci d'en choisir un autre.",
+    },
+    "motif_not_bookable": {
+        "en": "Appointments for {value!r} cannot be booked at this agency.",
+        "fr": "Le motif {value!r} ne peut pas être réservé dans cette agence.",
+    },
+    "contact_required": {
+        "en": "Give an email address or a mobile number, so we can confirm the appointment.",
+        "fr": "Indiquez une adresse e-mail ou un numéro de mobile, pour que nous confirmions le rendez-vous.",
+    },
+    "slot_required": {"en": "Please choose a time.", "fr": "Merci de choisir un horaire."},
+    "name_required": {"en": "Please give your name.", "fr": "Merci d'indiquer votre nom."},
+    "appointment_link_invalid": {
+        "en": "This link is not valid (or no longer).",
+        "fr": "Ce lien n'est pas (ou plus) valide.",
+    },
+    "appointment_state": {
+        "en": "This appointment is {status}: it cannot be {action}.",
+        "fr": "Ce rendez-vous est à l'état « {status} » : impossible de faire « {action} ».",
+    },
+    "not_agency_staff": {
+        "en": "Only the agency's own staff, supervisors and administrators may do this.",
+        "fr": "Seuls le personnel de l'agence, les superviseurs et les administrateurs peuvent faire ceci.",
+    },
+    "too_many_requests": {
+        "en": "Too many requests from your address; try again in {retry_after} seconds.",
+        "fr": "Trop de demandes depuis votre adresse ; réessayez dans {retry_after} secondes.",
+    },
+    "cross_origin": {
+        "en": "This form must be sent from this site's own page.",
+        "fr": "Ce formulaire doit être envoyé depuis la page de ce site.",
+    },
     "provider_failed": {
         "en": "The telephony provider ({provider}) did not carry this out: {reason}. Nothing was changed.",
         "fr": "L'opérateur téléphonique ({provider}) n'a pas exécuté la commande : {reason}. Rien n'a été modifié.",

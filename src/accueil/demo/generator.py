@@ -195,6 +195,13 @@ class _Builder:
             if role in ("agent", "partner_agent"):
                 group = {"lille": "n2", "nantes-partenaire": "n1", "paris-opera": "agency"}[site]
                 self.people.setdefault(group, []).append(user.id)
+        from accueil.channels.visit.demo import do_configure_demo_agencies
+
+        do_configure_demo_agencies(session)  # hours, counters and motifs: the portal books at once
+        from accueil.channels.voice.ivr import DEFAULT_FLOW, flow_from_document
+        from accueil.channels.voice.service import do_save_flow
+
+        do_save_flow(session, flow=flow_from_document(DEFAULT_FLOW), is_default=True)  # the phone line's menus
         admin = session.scalar(select(User).where(User.username == "admin"))
         return do_create_api_token(session, user=admin, name="demo").secret
 

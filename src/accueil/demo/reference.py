@@ -13,6 +13,7 @@ SITES = [
     ("lille", "Maison Lumière — Lille (siège)", "in_house", 3, "12 rue Nationale, 59000 Lille"),
     ("nantes-partenaire", "Relais Client — Nantes (prestataire N1)", "partner", 1, "4 quai de la Fosse, 44000 Nantes"),
     ("paris-opera", "Agence Paris Opéra", "agency", 2, "8 boulevard des Capucines, 75009 Paris"),
+    ("lyon-bellecour", "Agence Lyon Bellecour", "agency", 2, "21 place Bellecour, 69002 Lyon"),
 ]
 
 TEAMS = [

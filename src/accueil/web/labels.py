@@ -35,6 +35,10 @@ LABELS = {
     # pause reasons
     "break": N_("break"), "lunch": N_("lunch"), "training": N_("training"), "meeting": N_("meeting"),
     "back_office": N_("back office"), "no_answer": N_("missed a call"),
+    # callback statuses; appointment statuses and visit outcomes
+    "done": N_("done"), "exhausted": N_("exhausted"), "booked": N_("booked"), "arrived": N_("arrived"),
+    "in_progress": N_("in progress"), "no_show": N_("no-show"), "follow_up": N_("follow-up needed"),
+    "redirected": N_("redirected"), "walk_in": N_("walk-in"),
     # IVR actions and out-of-hours behaviours
     "voicemail": N_("voicemail"), "hangup": N_("hang up"), "repeat": N_("repeat the menu"),
     "message": N_("message, then hang up"),

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import StreamingResponse
@@ -37,7 +37,7 @@ def signals_for(user: WebUser, event: Event) -> list[tuple[str, dict]]:
         signals += [("offer", {}), ("work", {})]
         if name == "routing.presence":  # e.g. paused by the routing after a missed call: the switcher shows it
             signals.append(("presence", {}))
-    elif name in ("message.sent", "case.note_added", "case.status_changed", "case.escalated", "case.reopened",
+    elif name in ("message.sent", "message.received", "case.note_added", "case.status_changed", "case.escalated", "case.reopened",
                   "case.motif_changed", "case.assigned"):
         if user.role is not Role.partner_agent:  # a partner may not see every case: not even its activity
             signals.append(("case", {"case_id": data.get("case_id")}))
@@ -52,17 +52,19 @@ def format_sse(kind: str, data: dict) -> str:
     return f"event: {kind}\ndata: {json.dumps(data)}\n\n"
 
 
-@router.get("/live")
-async def live(request: Request, user: WebUser = Depends(current_user)) -> StreamingResponse:
+def event_stream(request: Request, signals: Callable[[Event], list[tuple[str, dict]]], *,
+                 prefix: str = "") -> StreamingResponse:
+    """A server-sent-event response carrying ``signals(event)`` for each bus event (bounded, with heartbeats;
+    the subscription ends with the connection)."""
     loop = asyncio.get_running_loop()
     queue: asyncio.Queue[tuple[str, dict]] = asyncio.Queue()
 
     def on_event(event: Event) -> None:
-        for signal in signals_for(user, event):
+        for signal in signals(event):
             if queue.qsize() < MAX_PENDING:
                 loop.call_soon_threadsafe(queue.put_nowait, signal)
 
-    unsubscribe = request.app.state.runtime.bus.subscribe(on_event)
+    unsubscribe = request.app.state.runtime.bus.subscribe(on_event, prefix=prefix)
 
     async def stream() -> AsyncIterator[str]:
         try:
@@ -81,3 +83,8 @@ async def live(request: Request, user: WebUser = Depends(current_user)) -> Strea
 
     return StreamingResponse(stream(), media_type="text/event-stream",
                              headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
+
+
+@router.get("/live")
+async def live(request: Request, user: WebUser = Depends(current_user)) -> StreamingResponse:
+    return event_stream(request, lambda event: signals_for(user, event))

@@ -59,9 +59,18 @@ def install_web(app: FastAPI) -> None:
     for router in (account_router, calls_router, agent_router, workforce_router, supervisor_router, admin_ivr_router,
                    admin_router, live_router):
         app.include_router(router)
+    from accueil.web.views.chat import router as chat_router
+
+    app.include_router(chat_router)
     from accueil.web.views.callback import router as callback_router
 
     app.include_router(callback_router)
+    from accueil.web.views.admin_agency import router as admin_agency_router
+    from accueil.web.views.agency import router as agency_router
+    from accueil.web.views.portal import router as portal_router
+
+    for router in (portal_router, agency_router, admin_agency_router):
+        app.include_router(router)
 
     @app.get("/", include_in_schema=False)
     async def home(request: Request) -> Response:

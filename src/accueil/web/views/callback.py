@@ -20,15 +20,12 @@ from accueil.conversations.models import Case, Motif
 from accueil.core import clock
 from accueil.core.errors import AccueilError, NotFound, ValidationFailed
 from accueil.core.i18n import error_message
-from accueil.web.labels import LABELS, N_
 from accueil.web.render import language_of, render
 from accueil.web.session import WebUser
 from accueil.web.views.agent import _case_action, _read, _write, agent_user
 
 router = APIRouter(include_in_schema=False)
 
-LABELS.setdefault("done", N_("done"))  # callback statuses the shared label table does not know yet
-LABELS.setdefault("exhausted", N_("exhausted"))
 SLOTS_OFFERED = 8
 
 

@@ -1,0 +1,1 @@
+"""Agency visits: opening hours and closures, appointments booked from the portal, walk-ins, visits."""
