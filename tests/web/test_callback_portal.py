@@ -17,7 +17,7 @@ from accueil.routing import service as routing
 from accueil.routing.admin import do_save_queue
 from accueil.routing.decisions import Presence
 from accueil.web.i18n import translate
-from tests.web.test_browser import LIVE_MS, browser, sign_in  # noqa: F401 - the browser fixture
+from tests.web.conftest import LIVE_MS, sign_in
 
 pytestmark = pytest.mark.usefixtures("callback_queue")
 
