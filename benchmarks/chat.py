@@ -107,7 +107,8 @@ def free_port() -> int:
 def start_server(url: str, data_dir: Path, port: int) -> subprocess.Popen:
     env = dict(os.environ, ACCUEIL_DATABASE_URL=url, ACCUEIL_DATA_DIR=str(data_dir), ACCUEIL_AUTO_MIGRATE="false",
                ACCUEIL_ENVIRONMENT="test", ACCUEIL_SECRET_KEY="bench-" + "x" * 40,
-               ACCUEIL_DISPATCH_POLL_SECONDS="0.5")
+               ACCUEIL_DISPATCH_POLL_SECONDS="0.5",
+               ACCUEIL_CHAT_STARTS_PER_ADDRESS="100000")  # every visitor comes from this one address
     server = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "accueil.asgi:app", "--host", "127.0.0.1", "--port", str(port),
          "--loop", "uvloop", "--http", "httptools", "--ws", "websockets-sansio", "--log-level", "warning",
@@ -138,6 +139,8 @@ class Bench:
         self.received: dict[str, float] = {}  # client id -> the agent's stream event time
         self.acked: dict[str, float] = {}
         self.joined = 0
+        self.by_seq: dict[tuple, str] = {}  # (chat, line number) -> the visitor's message id
+        self.heard_early: dict[tuple, float] = {}
         self.measuring = False
         self.stop = asyncio.Event()
 
@@ -157,9 +160,13 @@ class Bench:
                         kind = line[7:]
                     elif line.startswith("data: ") and kind == "chat-message":
                         moment = time.perf_counter()
-                        client_id = json.loads(line[6:]).get("client_id")
-                        if client_id in self.sent:
+                        data = json.loads(line[6:])
+                        key = (data.get("chat_id"), data.get("seq"))
+                        client_id = self.by_seq.get(key)
+                        if client_id is not None:
                             self.received[client_id] = moment
+                        else:  # the agent heard it before the visitor's ack arrived
+                            self.heard_early[key] = moment
                     if self.stop.is_set():
                         return
 
@@ -182,13 +189,20 @@ class Bench:
                                       "text": "Bonjour", "language": "fr"}))
 
             async def reader() -> None:
+                chat_id = None
                 async for raw in ws:
                     frame = json.loads(raw)
                     if frame["type"] == "agent_joined":
                         self.joined += 1
                         started.set() if self.joined >= self.chats else None
+                    elif frame["type"] == "started":
+                        chat_id = frame["chat_id"]
                     elif frame["type"] == "ack" and frame["id"] in self.sent:
                         self.acked[frame["id"]] = time.perf_counter()
+                        key = (chat_id, frame["seq"])
+                        self.by_seq[key] = frame["id"]
+                        if key in self.heard_early:
+                            self.received[frame["id"]] = self.heard_early.pop(key)
                     elif frame["type"] == "error":
                         print("error frame:", frame, file=sys.stderr)
 

@@ -51,7 +51,9 @@ def test_db_user_token_and_worker_commands(cli_env):
 def test_production_refuses_the_default_secret(monkeypatch):
     with pytest.raises(ValueError, match="SECRET_KEY"):
         Settings(environment="production")
-    assert Settings(environment="production", secret_key="x" * 40).secret_key
+    with pytest.raises(ValueError, match="ACCUEIL_PUBLIC_URL"):
+        Settings(environment="production", secret_key="x" * 40)
+    assert Settings(environment="production", secret_key="x" * 40, public_url="https://crc.example.fr").secret_key
 
 
 def test_demo_builds_a_believable_company(runtime, database_url, tmp_path):

@@ -68,6 +68,8 @@ class Settings(BaseSettings):
     chat_max_message_chars: int = Field(default=2000, ge=1, le=100_000)
     chat_rate_messages: int = Field(default=10, ge=1)
     chat_rate_seconds: float = Field(default=10.0, gt=0)
+    chat_allowed_origins: str = ""
+    chat_starts_per_address: int = Field(default=20, ge=1)
     # --- agency visits and appointments (channels/visit) ---
     appointment_reminder_hours: float = Field(default=24.0, ge=0)
     portal_booking_rate: int = Field(default=20, ge=1)
@@ -88,6 +90,9 @@ class Settings(BaseSettings):
             )
         if self.environment == "production" and len(self.secret_key) < 32:
             raise ValueError("ACCUEIL_SECRET_KEY must be at least 32 characters in production.")
+        if self.environment == "production" and not self.public_url:
+            # Links sent to customers (cancel an appointment) must not be built from a request's Host header.
+            raise ValueError("ACCUEIL_PUBLIC_URL must be set in production (e.g. https://crc.example.fr).")
         return self
 
     @property

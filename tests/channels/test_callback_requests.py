@@ -50,7 +50,7 @@ def test_a_public_request_finds_or_creates_the_customer_opens_a_case_and_confirm
     assert made.status_code == 201, made.text
     out = made.json()
     assert out["phone"] == "+33698765432" and out["asap"] is True and out["status"] == "scheduled"
-    assert out["reference"].startswith("D-")
+    assert "reference" not in out  # the number's owner gets it by SMS/email, not whoever typed the number
     again = http.post("/api/v1/public/callbacks", json=body, headers={"Idempotency-Key": "form-1"})
     assert again.status_code == 201 and again.json() == out  # the same answer, nothing new
     with runtime.factory() as session:
@@ -65,10 +65,11 @@ def test_a_public_request_finds_or_creates_the_customer_opens_a_case_and_confirm
         assert request.channel.value == "callback" and request.direction.value == "inbound"
         assert request.outcome.value == "deflected" and request.ended_at is not None  # no answer owed
         assert request.case.motif.code == "remboursement"
+        reference = request.case.reference
     assert run_due_jobs(runtime.factory, worker="test", now=clock.now() + timedelta(seconds=1)) == 2  # call + email
     mail = smtp_server.wait_for(1)[0]
     assert mail["Subject"] == "Your callback request" and mail["To"] == "zoe@example.fr"
-    assert "+33698765432 as soon as possible" in mail.get_content() and out["reference"] in mail.get_content()
+    assert "+33698765432 as soon as possible" in mail.get_content() and reference in mail.get_content()
     with runtime.factory() as session:
         callback = session.get(Callback, out["id"])
         assert callback.status.value == "queued"
@@ -224,3 +225,12 @@ def test_a_wrong_number_closes_the_callback_for_good(runtime, callback_queue):
     with runtime.factory() as session:
         assert session.scalar(select(func.count()).select_from(Job).where(Job.kind == "callback.due")) == 1
         assert session.get(Callback, callback_id).attempts == 1
+
+
+def test_a_public_request_sent_twice_is_one_callback(runtime, http, callback_queue):
+    body = {"phone": "06 98 76 54 32", "name": "Zoé Durand"}
+    first = http.post("/api/v1/public/callbacks", json=body)
+    second = http.post("/api/v1/public/callbacks", json=body)  # a double click, without an Idempotency-Key
+    assert first.status_code == second.status_code == 201 and first.json()["id"] == second.json()["id"]
+    with runtime.factory() as session:
+        assert session.scalar(select(func.count()).select_from(Callback)) == 1

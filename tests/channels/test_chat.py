@@ -87,6 +87,17 @@ class Visitor:
             pass
 
 
+@pytest.fixture(autouse=True)
+def _fresh_limits() -> Iterator[None]:
+    """Every visitor of these tests comes from 127.0.0.1: each test starts with a fresh per-address budget."""
+    from accueil.channels.callback.public import REQUESTS
+    from accueil.channels.chat.api import STARTS, TRANSCRIPTS
+
+    for limiter in (STARTS, TRANSCRIPTS, REQUESTS):
+        limiter.clear()
+    yield
+
+
 @pytest.fixture
 def visitors(server_url: str) -> Iterator:
     made: list[Visitor] = []
@@ -227,8 +238,8 @@ def test_visitor_lines_and_typing_reach_the_agents_live_stream(runtime, cast, ht
                         break
     finally:
         console.close()
-    assert ("chat-typing", {"case_id": chat.case_id, "seq": None, "client_id": None}) in events
-    assert events[-1] == ("chat-message", {"case_id": chat.case_id, "seq": 2, "client_id": "line-2"})
+    assert ("chat-typing", {"case_id": chat.case_id, "chat_id": chat.id, "seq": None}) in events
+    assert events[-1] == ("chat-message", {"case_id": chat.case_id, "chat_id": chat.id, "seq": 2})
 
 
 def test_each_chat_agent_takes_three_chats_and_the_fourth_waits_first_in_line(runtime, cast, http, visitors,
@@ -417,3 +428,55 @@ def test_motifs_are_public_and_the_demo_page_embeds_the_widget(runtime, cast, ht
     assert page.text.count("<script") == 1 and 'src="/static/chat/widget.js"' in page.text
     assert "ws://" in page.headers["content-security-policy"]
     assert http.get("/static/chat/widget.js").status_code == 200
+
+
+def test_a_visitor_never_sees_replies_to_another_exchange_of_the_same_case(runtime, cast, http, visitors):
+    """Anyone may type someone else's email in the pre-chat form and land on their case: the replies of the
+    other exchange (the real customer's chat) must still never reach this visitor."""
+    chat_queue(runtime, "alice", "bob")
+    genuine, impostor = visitors(), visitors()
+    first = genuine.start(email="zoe@example.org")
+    second = impostor.start(email="ZOE@example.org", name="Pas Zoé")
+    one, two = chat_row(runtime, first["chat_id"]), chat_row(runtime, second["chat_id"])
+    assert one.case_id == two.case_id  # same customer, same open case for the motif
+    available(http, cast, "alice")
+    wait_for(lambda: offered_to(runtime, "alice", cast))
+    accepted = http.post(f"/api/v1/routing/items/{one.interaction_id}/accept", headers=cast.auth("alice"))
+    if accepted.status_code != 200:  # the router offered her the other chat first: take it, then this one
+        http.post(f"/api/v1/routing/items/{two.interaction_id}/accept", headers=cast.auth("alice"))
+    assert genuine.expect("agent_joined")["name"] == "Alice Agent"
+    from accueil.conversations.service import do_reply
+    from accueil.routing.models import RoutingItem as Item
+
+    with runtime.factory() as session, session.begin():
+        assert session.get(Item, one.interaction_id).agent_id == cast.users["alice"]
+        do_reply(session, case_id=one.case_id, author_user_id=cast.users["alice"], body_text="Votre code : 1234",
+                 config=runtime.conversation_config)
+    assert genuine.expect("message", author="agent")["text"] == "Votre code : 1234"
+    impostor.say("Alors ?")
+    with pytest.raises((AssertionError, TimeoutError)):  # nothing comes
+        impostor.expect("message", author="agent", timeout=1.0)
+    with runtime.factory() as session:
+        from accueil.channels.chat.service import do_sync_log
+
+        assert do_sync_log(session, chat_id=two.id) == []
+
+
+def test_chat_starts_are_limited_per_address_and_origins_can_be_restricted(runtime, cast, visitors, server_url,
+                                                                            monkeypatch):
+    from websockets.exceptions import InvalidStatus
+    from websockets.sync.client import connect as ws_connect
+
+    chat_queue(runtime, "alice")
+    monkeypatch.setattr(runtime.settings, "chat_starts_per_address", 2)
+    for n in range(2):
+        visitors().start(email=f"v{n}@example.org")
+    third = visitors()
+    third.send({"type": "start", "id": uuid.uuid4().hex, "name": "V", "email": "v3@example.org", "text": "Bonjour",
+                "language": "fr"})
+    assert third.expect("error")["code"] == "too_many_requests"
+    monkeypatch.setattr(runtime.settings, "chat_allowed_origins", "https://www.example.fr")
+    url = server_url.replace("http://", "ws://") + "/ws/chat"
+    with pytest.raises(InvalidStatus):
+        ws_connect(url, origin="https://evil.example", open_timeout=WAIT)
+    ws_connect(url, origin="https://www.example.fr", open_timeout=WAIT).close()

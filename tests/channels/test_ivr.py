@@ -101,7 +101,7 @@ def test_saving_checks_queues_motifs_and_numbers(session, cast):
     do_save_flow(session, flow=flow)
     row = session.scalar(select(IvrFlow))
     assert row.is_default and row.definition["nodes"]["main"]["options"]["1"]["motif"] == "suivi_commande"
-    with pytest.raises(ValidationFailed, match="unknown queue"):
+    with pytest.raises(ValidationFailed, match="inactive queue"):
         do_save_flow(session, flow=ivr.parse_flow(FLOW_YAML.replace("code: standard", "code: other")
                                                   .replace("{queue: tel_n1}", "{queue: nope}")))
     with pytest.raises(ValidationFailed, match="already answered"):

@@ -52,7 +52,7 @@ def test_the_public_page_in_both_languages_checks_origin_and_validates(server_ur
     assert 'value="Zoé &lt;b&gt;"' in wrong.text  # what was typed stays, escaped
     done = post_form(server_url, {"phone": "06 98 76 54 32", "when": "asap", "motif": "remboursement"},
                      language="en")
-    assert done.status_code == 200 and "as soon as possible" in done.text and "Your reference: D-" in done.text
+    assert done.status_code == 200 and "as soon as possible" in done.text and "A confirmation is on its way" in done.text
     with runtime.factory() as session:
         callback = session.scalars(select(Callback)).one()
         assert callback.phone == "+33698765432" and callback.language == "en" and callback.asap
@@ -64,8 +64,8 @@ def test_the_public_page_in_both_languages_checks_origin_and_validates(server_ur
         assert post_form(server_url, {"phone": "0698765432"}).status_code == 200
     refused = post_form(server_url, {"phone": "0698765432"})
     assert refused.status_code == 429 and "Trop de demandes" in refused.text
-    with runtime.factory() as session:
-        assert len(session.scalars(select(Callback)).all()) == 4
+    with runtime.factory() as session:  # asking again for the same number at once is the same request
+        assert len(session.scalars(select(Callback)).all()) == 2
 
 
 def _queued_callback(runtime, cast, *, taken_by: str | None = "alice") -> tuple[str, str, str]:

@@ -6,7 +6,15 @@ Skips when no ``chromium`` is on PATH, except under CI, where that fails.
 
 from __future__ import annotations
 
-from tests.channels.test_chat import Visitor, available, chat_queue, chat_row, offered_to, wait_for
+from tests.channels.test_chat import (  # noqa: F401
+    Visitor,
+    _fresh_limits,
+    available,
+    chat_queue,
+    chat_row,
+    offered_to,
+    wait_for,
+)
 from tests.web.conftest import LIVE_MS, set_passwords
 from tests.web.conftest import sign_in as shared_sign_in
 

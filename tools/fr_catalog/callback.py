@@ -1,12 +1,12 @@
 """French for the callback web pages (merged by tools/fr_web_catalog.py)."""
 
 FRENCH: dict[str, str] = {
+    "A confirmation is on its way by text message or email.": "Une confirmation vous est envoyée par SMS ou par e-mail.",
     # public page /portal/callback
     "Be called back": "Être rappelé",
     "Thank you. An adviser will call you on %(phone)s as soon as possible.":
         "Merci. Un conseiller vous appellera au %(phone)s dès que possible.",
     "Thank you. We will call you on %(phone)s on %(when)s.": "Merci. Nous vous appellerons au %(phone)s le %(when)s.",
-    "Your reference: %(reference)s": "Votre référence : %(reference)s",
     "Leave your number: an adviser calls you back, now or at the time you choose.":
         "Laissez votre numéro : un conseiller vous rappelle, tout de suite ou au moment que vous choisissez.",
     "Phone number": "Numéro de téléphone",

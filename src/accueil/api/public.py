@@ -13,7 +13,7 @@ import time
 from collections import deque
 from urllib.parse import urlsplit
 
-from starlette.requests import Request
+from starlette.requests import HTTPConnection, Request
 
 from accueil.core.errors import AccueilError, PermissionDenied
 
@@ -48,13 +48,22 @@ class RateLimiter:
             self._seen.clear()
 
 
-def client_address(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
+def client_address(connection: HTTPConnection) -> str:
+    """The peer's address (a request or a WebSocket); behind a proxy, run uvicorn with ``--proxy-headers``."""
+    return connection.client.host if connection.client else "unknown"
 
 
-def public_principal(request: Request) -> str:
+def public_principal(request: HTTPConnection) -> str:
     """Who owns an ``Idempotency-Key`` sent without a token: the client address (hashed, fits 40 chars)."""
     return "public:" + hashlib.sha256(client_address(request).encode()).hexdigest()[:32]
+
+
+def scoped_key(connection: HTTPConnection, key: str | None) -> str | None:
+    """A form's one-time key belongs to whoever sent it: the same key from another address is another request
+    (so nobody gets someone else's booking back by replaying their key)."""
+    if not key:
+        return None
+    return f"{public_principal(connection)[7:19]}-{key[:60]}"
 
 
 def check_same_origin(request: Request) -> None:

@@ -175,7 +175,8 @@ def do_reply(
     config: ConversationConfig, attachments: list[AttachmentIn] | None = None,
     set_status: CaseStatus | None = None, now: datetime | None = None,
 ) -> Message:
-    """An agent's answer on the case's latest exchange; the first one sets the first-reply time."""
+    """An agent's answer on the exchange of the case they hold (else its latest); the first one sets the
+    first-reply time. Two live chats can share a case: the answer belongs to the one being answered."""
     now = now or clock.now()
     case = access_case(session, case_id)
     if case.status is CaseStatus.closed:
@@ -183,8 +184,14 @@ def do_reply(
     body_html = sanitise_html(body_html) if body_html else None
     body_text = body_text or (html_to_text(body_html) if body_html else "")
     check_content(body_text=body_text, body_html=body_html, attachments=attachments or [], limits=config.limits)
+    from accueil.routing.models import RoutingItem
+
+    held = select(RoutingItem.interaction_id).where(RoutingItem.case_id == case.id,
+                                                    RoutingItem.agent_id == author_user_id,
+                                                    RoutingItem.status.in_(("active", "wrapup")))
     interaction = session.scalar(
-        select(Interaction).where(Interaction.case_id == case.id).order_by(Interaction.arrived_at.desc()).limit(1)
+        select(Interaction).where(Interaction.case_id == case.id)
+        .order_by(Interaction.id.in_(held).desc(), Interaction.arrived_at.desc()).limit(1)
     )
     if interaction is None:  # pragma: no cover - every case is born with an interaction
         raise NotFound("not_found", kind="interaction", id=case.id)

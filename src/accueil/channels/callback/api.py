@@ -20,7 +20,6 @@ from accueil.channels.callback import outcomes, service
 from accueil.channels.callback.models import Callback, CallbackAttempt, CallbackOutcome, CallbackStatus
 from accueil.channels.callback.policy import RetryPolicy
 from accueil.channels.callback.public import limit_requests, public_principal
-from accueil.conversations.models import Case
 from accueil.conversations.scope import check_case_scope
 from accueil.conversations.service import access_case
 from accueil.core import clock
@@ -148,8 +147,7 @@ class PublicCallbackOut(BaseModel):
     status: CallbackStatus
     due_at: datetime
     asap: bool
-    phone: str
-    reference: str
+    phone: str  # no case reference: whoever types a number must not learn its owner's case (the SMS/email has it)
 
 
 @router.post("/public/callbacks", response_model=PublicCallbackOut, status_code=201,
@@ -174,8 +172,7 @@ async def request_callback(payload: PublicCallbackIn, request: Request,
                 email=payload.email, motif_code=payload.motif, language=language, note=payload.note,
                 now=clock.now(), config=rt.conversation_config, timezone=rt.settings.timezone)
             out = PublicCallbackOut(id=callback.id, status=callback.status, due_at=callback.due_at,
-                                    asap=callback.asap, phone=callback.phone,
-                                    reference=session.get(Case, callback.case_id).reference)
+                                    asap=callback.asap, phone=callback.phone)
             result = json.loads(out.model_dump_json())
             if key:
                 do_remember_response(session, principal=owner, key=key[:200], fingerprint=fingerprint,

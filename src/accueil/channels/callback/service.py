@@ -47,6 +47,7 @@ from accueil.routing.service import do_enqueue
 DUE_KIND = "callback.due"
 LATEST = timedelta(days=60)  # a callback further out than this is a mistake
 GRACE = timedelta(minutes=5)  # "now" typed a moment ago is still fine
+REPEAT = timedelta(minutes=2)  # the same public request again within this is a repeat, not a new one
 SOURCES = frozenset(s.value for s in CallbackSource)
 
 
@@ -134,6 +135,12 @@ def do_request_callback(session: Session, *, phone: str, source: str, due_at: da
     mail = normalise_identity(IdentityKind.email, email) if email and email.strip() else None
     if due_at is not None:
         check_due_at(due_at, now)
+    if source in ("web", "chat"):  # a double submit or a reload of a public form: the same request, once
+        repeat = session.scalar(select(Callback).where(
+            Callback.phone == number.value, Callback.requested_by == source, Callback.created_at >= now - REPEAT,
+            Callback.status.in_((CallbackStatus.scheduled, CallbackStatus.queued))).order_by(Callback.created_at))
+        if repeat is not None and (due_at is None) == repeat.asap and (due_at is None or repeat.due_at == due_at):
+            return repeat
     voice: RoutingItem | None = None
     if keep_position_of is not None:
         if due_at is not None and due_at > now + GRACE:
@@ -246,7 +253,8 @@ def _queue_attempt(session: Session, callback: Callback, now: datetime, place: d
 
 
 def do_cancel_callback(session: Session, *, callback_id: str, now: datetime | None = None) -> Callback:
-    callback = session.get(Callback, callback_id)
+    # Locked (and read afresh): a cancel and the due timer never both win.
+    callback = session.get(Callback, callback_id, with_for_update=True, populate_existing=True)
     if callback is None:
         raise NotFound("not_found", kind="callback", id=callback_id)
     if callback.status is not CallbackStatus.scheduled:
@@ -258,7 +266,7 @@ def do_cancel_callback(session: Session, *, callback_id: str, now: datetime | No
 @job_handler(DUE_KIND)
 def _callback_due(session: Session, payload: dict, now: datetime) -> None:
     """Due: the attempt is queued (once, whatever retries: a timer of another attempt does nothing)."""
-    callback = session.get(Callback, payload["callback_id"])
+    callback = session.get(Callback, payload["callback_id"], with_for_update=True)  # see do_cancel_callback
     if callback is None or callback.status is not CallbackStatus.scheduled:
         return
     if int(payload.get("attempt", 1)) != callback.attempts + 1:

@@ -21,6 +21,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from starlette.concurrency import run_in_threadpool
 from starlette.websockets import WebSocketDisconnect
 
+from accueil.api.public import RateLimiter, client_address
 from accueil.channels.chat import service
 from accueil.channels.chat.hub import ChatHub, entry_frame
 from accueil.channels.chat.protocol import FRAMES, ChatError
@@ -62,8 +63,23 @@ def frame_limit(limits: service.ChatLimits) -> int:
     return 6 * limits.max_chars + 4096
 
 
+# Per client address, whatever the socket: starting chats, asking for transcripts (callbacks share the
+# public callback form's budget). A script opening socket after socket meets the same limits.
+STARTS, TRANSCRIPTS = RateLimiter(), RateLimiter()
+TRANSCRIPTS_PER_ADDRESS, PER_SECONDS = 10, 600.0
+
+
+def origin_allowed(origin: str | None, allowed: str) -> bool:
+    """``ACCUEIL_CHAT_ALLOWED_ORIGINS`` (comma-separated) lists the sites that may embed the widget; empty: any."""
+    sites = {o.strip().rstrip("/") for o in allowed.split(",") if o.strip()}
+    return not sites or (origin or "").rstrip("/") in sites
+
+
 @router.websocket("/ws/chat")
 async def chat_socket(websocket: WebSocket) -> None:
+    if not origin_allowed(websocket.headers.get("origin"), websocket.app.state.runtime.settings.chat_allowed_origins):
+        await websocket.close(code=1008)  # refused before the handshake completes: the browser sees a failure
+        return
     await websocket.accept()
     language = websocket.query_params.get("lang") or pick_language(websocket.headers.get("accept-language"))
     connection = Connection(websocket, ChatHub.of(websocket.app), language if language in ("fr", "en") else "fr")
@@ -238,6 +254,7 @@ class Connection:
     async def on_start(self, frame: Any) -> None:
         if self.chat_id:
             raise ChatError("already_started")
+        STARTS.hit(client_address(self.ws), limit=self.rt.settings.chat_starts_per_address, window=PER_SECONDS)
         self.language = frame.language or self.language
         settings = self.rt.settings
 
@@ -285,6 +302,16 @@ class Connection:
         self.agent_id = holder
         for entry in entries:
             self.send_entry(entry)
+        # A reply written between the read above and ``_attach`` found no socket to go to: read once more
+        # now that this one listens (``send_entry`` skips what was already sent).
+        seen = max([frame.last_seq, *(e["seq"] for e in entries)])
+
+        def late(session: Any) -> list[dict]:
+            service.do_sync_log(session, chat_id=chat.id)
+            return [entry_frame(e) for e in service.entries_after(session, chat_id=chat.id, seq=seen)]
+
+        for entry in await self._transaction(late):
+            self.send_entry(entry)
         self.send({"type": "resumed", "chat_id": chat.id, "last_seq": chat.last_seq, "language": chat.language})
         if ended:
             self.send({"type": "ended"})
@@ -325,6 +352,7 @@ class Connection:
         from accueil.web.views.chat import transcript_texts
 
         self._require_chat()
+        TRANSCRIPTS.hit(client_address(self.ws), limit=TRANSCRIPTS_PER_ADDRESS, window=PER_SECONDS)
         chat_id, language = self.chat_id, self.language
         fmt = Formatter(language, self.rt.settings.timezone)
 
@@ -346,9 +374,11 @@ class Connection:
         request_callback = getattr(callbacks, "do_request_callback", None)
         if request_callback is None:
             raise ChatError("callback_unavailable")
-        key = f"callback:{self.chat_id or (self.ws.client.host if self.ws.client else '')}"
-        if not self.hub.allow_message(key, 3, 600):
-            raise ChatError("rate_limited")
+        from accueil.channels.callback.public import REQUESTS
+
+        settings = self.rt.settings  # the public callback form's budget: one per address, whatever the way in
+        REQUESTS.hit(client_address(self.ws), limit=settings.callback_request_rate,
+                     window=settings.callback_request_rate_minutes * 60)
         chat_id, language = self.chat_id, self.language
 
         def work(session: Any) -> Any:

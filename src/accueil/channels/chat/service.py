@@ -211,14 +211,15 @@ def do_receive_visitor_message(session: Session, *, chat_id: str, client_id: str
 
 
 def do_sync_log(session: Session, *, chat_id: str) -> list[ChatLogEntry]:
-    """Number the agent replies of the chat's case not yet in its log (oldest first); returns them."""
+    """Number the agent replies of this chat not yet in its log (oldest first); returns them. Only this chat's
+    own exchange: its case may hold other exchanges (an email, another chat) the visitor must not see."""
     chat = _locked(session, chat_id)
     logged = select(ChatLogEntry.message_id).where(ChatLogEntry.chat_id == chat.id,
                                                    ChatLogEntry.message_id.is_not(None))
     missing = session.execute(
         select(Message.id, Message.body_text, Message.created_at, User.display_name)
         .outerjoin(User, User.id == Message.author_user_id)
-        .where(Message.case_id == chat.case_id, Message.direction == Direction.outbound,
+        .where(Message.interaction_id == chat.interaction_id, Message.direction == Direction.outbound,
                Message.internal.is_(False), Message.created_at >= chat.created_at, Message.id.not_in(logged))
         .order_by(Message.created_at, Message.id)
     ).all()

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from accueil.api.deps import Principal, Runtime, needs, run_idempotent, runtime, session_dep
+from accueil.api.public import scoped_key
 from accueil.channels.visit import agencies, desk, service
 from accueil.channels.visit import slots as pure
 from accueil.channels.visit.models import Appointment
@@ -61,6 +62,15 @@ def _described(session: Session, appointment: Appointment) -> dict:
                             case_reference=case.reference if case else None)
 
 
+def _public(session: Session, appointment: Appointment) -> dict:
+    """What an unauthenticated caller may learn of a booking: when and where, never the customer's case."""
+    from accueil.agents.models import Site
+
+    site = session.get(Site, appointment.site_id)
+    return {"id": appointment.id, "agency": site.code if site else None, "status": appointment.status.value,
+            "starts_at": clock.iso_z(appointment.starts_at), "ends_at": clock.iso_z(appointment.ends_at)}
+
+
 @public.get("/agencies", summary="Agencies where appointments can be booked (optionally for one motif)")
 def list_public_agencies(session: Session = Depends(session_dep), motif: str | None = None) -> dict:
     return {"items": [agency_body(session, a) for a in agencies.list_agencies(session, online=True, motif_code=motif)]}
@@ -97,14 +107,14 @@ async def book(payload: BookingIn, request: Request, rt: Runtime = Depends(runti
     booking_request = service.BookingRequest(
         agency_code=payload.agency, motif_code=payload.motif, starts_at=payload.starts_at, name=payload.name,
         email=payload.email, phone=payload.phone, language=payload.language,
-        request_key=payload.request_key or request.headers.get("idempotency-key"))
+        request_key=scoped_key(request, payload.request_key or request.headers.get("idempotency-key")))
 
     def work() -> tuple[int, dict]:
         booking = service.book_appointment(rt.factory, request=booking_request, config=rt.conversation_config,
                                            base_url=public_base(request),
                                            reminder_hours=rt.settings.appointment_reminder_hours)
         with rt.read_factory() as session:
-            return (201 if booking.created else 200), _described(session, booking.appointment)
+            return (201 if booking.created else 200), _public(session, booking.appointment)
 
     code, body = await run_in_threadpool(work)
     return JSONResponse(body, status_code=code)
@@ -122,7 +132,7 @@ async def cancel(payload: CancelIn, request: Request, rt: Runtime = Depends(runt
 
     def work() -> dict:
         with rt.factory() as session, session.begin():
-            return _described(session, service.do_cancel_by_token(session, token=payload.token))
+            return _public(session, service.do_cancel_by_token(session, token=payload.token))
 
     return await run_in_threadpool(work)
 

@@ -23,7 +23,7 @@ from accueil.core.errors import ValidationFailed
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 KEYS = set("0123456789*#")
-_RANGE = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-4]):([0-5]\d)$")
+_RANGE = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)-(?:([01]\d|2[0-3]):([0-5]\d)|(24):(00))$")
 
 
 class _Strict(BaseModel):
@@ -111,7 +111,8 @@ class Flow(_Strict):
                 raise ValueError(f"days are {', '.join(DAYS)}, not {day!r}")
             for text in ranges:
                 match = _RANGE.match(text)
-                if not match or match.group(1) + match.group(2) >= match.group(3) + match.group(4):
+                end = (match.group(3) or match.group(5)) + (match.group(4) or match.group(6)) if match else ""
+                if not match or match.group(1) + match.group(2) >= end:
                     raise ValueError(f"{day}: {text!r} is not a range like 08:30-12:00")
         return hours
 

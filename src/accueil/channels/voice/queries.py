@@ -4,12 +4,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+if TYPE_CHECKING:
+    from accueil.api.deps import Principal
+
 from accueil.channels.voice.models import VoiceCall
 from accueil.conversations.models import Case, ChannelKind, Interaction, Motif
+from accueil.conversations.scope import visible_cases
 from accueil.customers.models import Customer, Identity, IdentityKind
 
 RECENT = 3
@@ -36,7 +41,8 @@ class CallerCard:
     ivr_path: tuple[str, ...]
 
 
-def caller_cards(session: Session, interaction_ids: list[str]) -> dict[str, CallerCard]:
+def caller_cards(session: Session, interaction_ids: list[str], viewer: Principal) -> dict[str, CallerCard]:
+    """Only contacts of cases the viewer may see count and show (a partner agent: its site's scope)."""
     spoken = (ChannelKind.voice, ChannelKind.callback)
     rows = session.execute(select(Interaction.id, Interaction.customer_id, Interaction.channel)
                            .where(Interaction.id.in_(interaction_ids), Interaction.channel.in_(spoken))).all()
@@ -47,12 +53,14 @@ def caller_cards(session: Session, interaction_ids: list[str]) -> dict[str, Call
             Identity.customer_id == customer_id, Identity.kind == IdentityKind.phone))]
         number = (call.caller if call and call.caller else None) or (phones[0] if phones else None)
         customer = session.get(Customer, customer_id)
-        contacts = session.scalar(select(func.count()).select_from(Interaction).where(
-            Interaction.customer_id == customer_id, Interaction.id != interaction_id)) or 0
+        visible = visible_cases(session, viewer)
+        contacts = session.scalar(select(func.count()).select_from(Interaction).join(Case, Case.id == Interaction.case_id)
+                                  .where(Interaction.customer_id == customer_id, Interaction.id != interaction_id,
+                                         visible)) or 0
         recent = session.execute(
             select(Interaction.arrived_at, Interaction.channel, Case.reference, Motif.label_fr, Motif.label_en)
             .join(Case, Case.id == Interaction.case_id).outerjoin(Motif, Motif.id == Case.motif_id)
-            .where(Interaction.customer_id == customer_id, Interaction.id != interaction_id)
+            .where(Interaction.customer_id == customer_id, Interaction.id != interaction_id, visible)
             .order_by(Interaction.arrived_at.desc()).limit(RECENT)).all()
         cards[interaction_id] = CallerCard(
             number=number, known=bool(phones) and contacts > 0, customer_since=customer.created_at if customer else None,

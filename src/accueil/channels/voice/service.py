@@ -21,11 +21,12 @@ def check_flow_targets(session: Session, flow: Flow) -> None:
 
     queues = {t.queue for node in flow.nodes.values() for t in [*node.options.values(), node.default] if t and t.queue}
     motifs = {t.motif for node in flow.nodes.values() for t in [*node.options.values(), node.default] if t and t.motif}
-    known_queues = set(session.scalars(select(Queue.code).where(Queue.code.in_(queues)))) if queues else set()
+    known_queues = set(session.scalars(select(Queue.code).where(Queue.code.in_(queues), Queue.active.is_(True)))) \
+        if queues else set()
     known_motifs = set(session.scalars(select(Motif.code).where(Motif.code.in_(motifs)))) if motifs else set()
     missing = sorted(queues - known_queues)
     if missing:
-        raise ValidationFailed("validation_error", summary=f"unknown queue(s) in the IVR: {', '.join(missing)}")
+        raise ValidationFailed("validation_error", summary=f"unknown or inactive queue(s) in the IVR: {', '.join(missing)}")
     missing = sorted(motifs - known_motifs)
     if missing:
         raise ValidationFailed("validation_error", summary=f"unknown motif(s) in the IVR: {', '.join(missing)}")

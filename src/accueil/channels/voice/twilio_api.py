@@ -37,7 +37,7 @@ from accueil.channels.voice.cti import CtiEvent, do_cti_event
 from accueil.channels.voice.service import flow_for_number
 from accueil.channels.voice.twilio import STATUS_EVENTS, signature_is_valid
 from accueil.core import clock
-from accueil.core.errors import PermissionDenied, ValidationFailed
+from accueil.core.errors import AccueilError, PermissionDenied, ValidationFailed
 
 router = APIRouter(prefix="/webhooks/twilio", tags=["voice"])
 PROVIDER = "twilio"
@@ -188,7 +188,10 @@ async def menu_choice(request: Request) -> Response:
         return _xml(before, twilio.say(ivr.VOICEMAIL_PROMPT[language], language),
                     twilio.record(_url("voicemail", flow=flow.code)), twilio.hangup())
     if result.action == "callback":
-        await _callback(request, call, keep_place=False, due_at=None, language=language, note="IVR")
+        try:
+            await _callback(request, call, keep_place=False, due_at=None, language=language, note="IVR")
+        except AccueilError:  # e.g. a withheld number: nobody to call back
+            return _xml(before, twilio.say(GOODBYE[language], language), twilio.hangup())
         return _xml(before, twilio.say(ivr.CALLBACK_CONFIRMED[language], language), twilio.hangup())
     return _xml(before, twilio.say(GOODBYE[language], language), twilio.hangup())
 
@@ -197,9 +200,16 @@ async def _to_queue(request: Request, form: dict[str, str], flow: ivr.Flow | Non
                     motif: str | None, language: str, greeting: str, before: str = "") -> Response:
     """Join accueil's queue, hear the wait, maybe be offered a callback, then hold in the provider's queue."""
     now, call = clock.now(), form["CallSid"]
-    routed: RoutedCall = await _in_transaction(request, lambda s, rt: do_route_call(
-        s, rules=rt.routing_rules, provider=PROVIDER, call_id=call, queue_code=queue, motif_code=motif,
-        config=rt.conversation_config, now=now))
+    fallback = request.app.state.runtime.settings.twilio_queue
+    try:
+        routed: RoutedCall = await _in_transaction(request, lambda s, rt: do_route_call(
+            s, rules=rt.routing_rules, provider=PROVIDER, call_id=call, queue_code=queue, motif_code=motif,
+            config=rt.conversation_config, now=now))
+    except AccueilError:  # the queue went away (deactivated since the IVR was saved): the default queue
+        if queue == fallback:
+            return _xml(before, twilio.say(ivr.NOBODY[language], language), twilio.say(GOODBYE[language], language),
+                        twilio.hangup())
+        return await _to_queue(request, form, flow, fallback, motif, language, greeting, before)
     verbs = [before, twilio.say(greeting, language)]
     waiting = flow.waiting if flow else ivr.Waiting(callback_offer_after_seconds=None)
     if waiting.announce_wait:
@@ -233,7 +243,7 @@ async def wait_choice(request: Request) -> Response:
         try:
             await _callback(request, form["CallSid"], keep_place=True, due_at=None, language=language,
                             note="IVR: keep my place")
-        except ValidationFailed:  # a withheld number cannot be called back: the caller stays in the queue
+        except AccueilError:  # a withheld number cannot be called back: the caller stays in the queue
             return _xml(twilio.enqueue(queue, _url("hold", lang=language)))
         return _xml(twilio.say(ivr.CALLBACK_CONFIRMED[language], language), twilio.hangup())
     return _xml(twilio.enqueue(queue, _url("hold", lang=language)))
@@ -246,10 +256,12 @@ async def closed_choice(request: Request) -> Response:
     language = flow.language if flow else request.app.state.runtime.settings.default_language
     if flow is not None and form.get("Digits", "")[:1] == "1":
         opening = ivr.next_opening(flow, clock.now())
+        if opening is None:  # nothing open in the next four weeks: no promise to call back
+            return _xml(twilio.say(GOODBYE[language], language), twilio.hangup())
         try:
             await _callback(request, form["CallSid"], keep_place=False, due_at=opening, language=language,
                             note="IVR: out of hours")
-        except ValidationFailed:
+        except AccueilError:
             return _xml(twilio.say(GOODBYE[language], language), twilio.hangup())
         return _xml(twilio.say(ivr.CLOSED_CALLBACK_CONFIRMED[language], language), twilio.hangup())
     return _xml(twilio.say(GOODBYE[language], language), twilio.hangup())
@@ -268,7 +280,7 @@ async def voicemail(request: Request) -> Response:
         try:
             await _callback(request, form["CallSid"], keep_place=False, due_at=opening, language=language,
                             note=f"voicemail: {recording}")
-        except ValidationFailed:
+        except AccueilError:
             pass  # a withheld number: the recording stays on the call for an agent to hear
     return _xml(twilio.say(VOICEMAIL_THANKS[language], language), twilio.hangup())
 
@@ -297,5 +309,5 @@ async def call_status(request: Request) -> Response:
         sequence = form.get("SequenceNumber") or form.get("Timestamp") or ""
         await _in_transaction(request, _cti(
             form, name, _when(form), f"status:{call}:{form.get('CallStatus')}:{sequence}", caller=form.get("From"),
-            hung_up_by="customer" if form.get("CallStatus") == "completed" else None))
+            hung_up_by=None))  # Twilio does not say who hung up (an agent's hang-up is recorded by the console)
     return Response(status_code=204)

@@ -168,7 +168,8 @@ async def work_panel(request: Request, user: WebUser = Depends(agent_user)) -> R
 async def offers_panel(request: Request, user: WebUser = Depends(agent_user)) -> Response:
     def load(session: Session) -> dict:
         offers = routing_queries.my_offers(session, user.user_id)
-        return {"offers": offers, "callers": caller_cards(session, [o.interaction_id for o in offers])}
+        return {"offers": offers, "callers": caller_cards(session, [o.interaction_id for o in offers],
+                                                                user.principal())}
 
     return render(request, "agent/_offers.html", await _read(request, load), user=user)
 

@@ -16,7 +16,7 @@ from accueil.channels.callback.models import Callback
 from accueil.channels.callback.policy import RetryPolicy, upcoming_windows
 from accueil.channels.callback.public import check_same_origin, limit_requests
 from accueil.channels.callback.service import do_request_callback
-from accueil.conversations.models import Case, Motif
+from accueil.conversations.models import Motif
 from accueil.core import clock
 from accueil.core.errors import AccueilError, NotFound, ValidationFailed
 from accueil.core.i18n import error_message
@@ -86,7 +86,7 @@ async def request_callback(request: Request, phone: str = Form(""), name: str = 
             session, phone=phone[:40], source="web", due_at=due, customer_name=name[:200] or None,
             email=email[:320] or None, motif_code=motif[:60] or None, language=language, note=note[:500] or None,
             now=now, config=rt.conversation_config, timezone=rt.settings.timezone)
-        return {"callback": callback, "reference": session.get(Case, callback.case_id).reference}
+        return {"callback": callback}  # no case reference shown: the number typed may not be the typist's
 
     try:
         done = await _write(request, ask)

@@ -37,8 +37,8 @@ async def agent_chat_live(request: Request, user: WebUser = Depends(agent_user))
         kind = SIGNALS.get(event.name)
         if kind is None or event.data.get("agent_id") != user.user_id:
             return []
-        return [(kind, {"case_id": event.data.get("case_id"), "seq": event.data.get("seq"),
-                        "client_id": event.data.get("client_id")})]
+        return [(kind, {"case_id": event.data.get("case_id"), "chat_id": event.data.get("chat_id"),
+                        "seq": event.data.get("seq")})]  # never the visitor's own message ids
 
     return event_stream(request, signals, prefix="chat.")
 

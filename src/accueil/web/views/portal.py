@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from accueil.agents.models import Site
+from accueil.api.public import scoped_key
 from accueil.channels.visit import agencies, messages, service
 from accueil.channels.visit import slots as pure
 from accueil.channels.visit.api import public_base
@@ -146,7 +147,7 @@ async def book(request: Request, agency: str = Form(""), motif: str = Form(""), 
                                            request=service.BookingRequest(
                                                agency_code=agency[:40], motif_code=motif[:60], starts_at=moment,
                                                name=name[:200], email=email[:320] or None, phone=phone[:40] or None,
-                                               language=language, request_key=request_key[:80] or None))
+                                               language=language, request_key=scoped_key(request, request_key[:80])))
         with rt.read_factory() as session:
             return _confirmation(session, booking.appointment, language)
 

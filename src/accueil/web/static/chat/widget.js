@@ -59,8 +59,13 @@
   }
 
   function newId() {
+    // Unguessable: a message id also identifies a repeated start, so it must not be predictable.
     if (window.crypto && crypto.randomUUID) { return crypto.randomUUID(); }
-    return Date.now().toString(36) + "-" + Math.random().toString(36).slice(2);
+    if (window.crypto && crypto.getRandomValues) {
+      var bytes = crypto.getRandomValues(new Uint8Array(16));
+      return Array.prototype.map.call(bytes, function (b) { return (b + 256).toString(16).slice(1); }).join("");
+    }
+    return Date.now().toString(36) + "-" + Math.random().toString(36).slice(2) + Math.random().toString(36).slice(2);
   }
 
   // State kept for this browser tab: the token, our messages not yet acknowledged.
