@@ -174,18 +174,22 @@ class RoutingConfigCache:
         self.check_seconds = check_seconds
 
     def get(self, session: Session) -> RoutingConfig:
-        moment = time.monotonic()
+        moment, local = time.monotonic(), _local_changes
         with self._lock:
-            if (self._config is not None and self._seen_local == _local_changes
+            if (self._config is not None and self._seen_local == local
                     and moment - self._checked_at < self.check_seconds):
                 return self._config
-            self._seen_local = _local_changes
-            self._checked_at = moment
-            version = current_config_version(session)
-            if self._config is None or version != self._version:
-                self._config = build_routing_config(session)
-                self._version = version
-            return self._config
+        # The queries run outside the lock: one may wait for the database (SQLite's single writer), and
+        # that writer may itself be waiting for this lock — holding it here would deadlock them.
+        version = current_config_version(session)
+        with self._lock:
+            if self._config is not None and version == self._version:
+                self._seen_local, self._checked_at = local, moment
+                return self._config
+        config = build_routing_config(session)
+        with self._lock:
+            self._config, self._version, self._seen_local, self._checked_at = config, version, local, moment
+            return config
 
     def clear(self) -> None:
         with self._lock:

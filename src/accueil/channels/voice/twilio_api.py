@@ -67,11 +67,23 @@ async def _signed_form(request: Request) -> dict[str, str]:
 
 
 async def _in_transaction(request: Request, work: Callable[..., T]) -> T:
-    """Run ``work(session, runtime)`` in one write transaction, off the event loop."""
+    """Run ``work(session, runtime)`` in one write transaction, off the event loop. One per webhook: each
+    commit waits for SQLite's single writer and the disk, and Twilio waits on the answer."""
     rt = request.app.state.runtime
 
     def run() -> T:
         with rt.factory() as session, session.begin():
+            return work(session, rt)
+
+    return await run_in_threadpool(run)
+
+
+async def _read(request: Request, work: Callable[..., T]) -> T:
+    """Run ``work(session, runtime)`` in a read session (never waits for writers)."""
+    rt = request.app.state.runtime
+
+    def run() -> T:
+        with rt.read_factory() as session:
             return work(session, rt)
 
     return await run_in_threadpool(run)
@@ -107,19 +119,24 @@ async def incoming_call(request: Request) -> Response:
     form = await _signed_form(request)
     now = clock.now()
     call = form["CallSid"]
-    await _in_transaction(request, _cti(form, "offered", now, f"voice:{call}", caller=form.get("From"),
-                                        called=form.get("To")))
-    flow = await _in_transaction(request, lambda session, rt: flow_for_number(session, form.get("To")))
+    offered = _cti(form, "offered", now, f"voice:{call}", caller=form.get("From"), called=form.get("To"))
+    flow = await _read(request, lambda session, rt: flow_for_number(session, form.get("To")))
     settings = request.app.state.runtime.settings
     if flow is None:  # no IVR defined: greet and queue in the default queue
         language = settings.default_language
-        return await _to_queue(request, form, None, settings.twilio_queue, None, language, GREETING[language])
+        return await _to_queue(request, form, None, settings.twilio_queue, None, language, GREETING[language],
+                               first=offered)
     welcome = flow.welcome.text(flow.language) if flow.welcome else ""
     reason = ivr.closed_reason(flow, now)
+
+    def record(session, rt):  # noqa: ANN001, ANN202 - the call, and where it went, in one transaction
+        offered(session, rt)
+        if reason is not None:
+            do_ivr_step(session, provider=PROVIDER, call_id=call, path=[f"closed:{reason}"],
+                        config=rt.conversation_config, now=now)
+
+    await _in_transaction(request, record)
     if reason is not None:
-        await _in_transaction(request, lambda s, rt: do_ivr_step(s, provider=PROVIDER, call_id=call,
-                                                                 path=[f"closed:{reason}"],
-                                                                 config=rt.conversation_config, now=now))
         return _closed(flow, welcome)
     return _menu(flow, flow.start, before=twilio.say(welcome, flow.language))
 
@@ -146,7 +163,7 @@ async def _flow(request: Request) -> ivr.Flow | None:
 
         return flow_of(access_flow(session, code))
     try:
-        return await _in_transaction(request, lookup)
+        return await _read(request, lookup)
     except Exception:  # noqa: BLE001 - a flow deleted mid-call: the caller still reaches the default queue
         return None
 
@@ -178,12 +195,12 @@ async def menu_choice(request: Request) -> Response:
             path.append(pressed)
         return do_ivr_step(session, provider=PROVIDER, call_id=call, path=path, config=rt.conversation_config,
                            now=now)
-    await _in_transaction(request, remember)
     before = twilio.say(result.prompt.text(language), language) if result.prompt else ""
+    if result.queue is not None:  # the step and the queueing: one transaction
+        return await _to_queue(request, form, flow, result.queue, result.motif, language, "", before, first=remember)
+    await _in_transaction(request, remember)
     if result.node is not None:
         return _menu(flow, result.node, result.retry, before=before)
-    if result.queue is not None:
-        return await _to_queue(request, form, flow, result.queue, result.motif, language, "", before)
     if result.action == "voicemail":
         return _xml(before, twilio.say(ivr.VOICEMAIL_PROMPT[language], language),
                     twilio.record(_url("voicemail", flow=flow.code)), twilio.hangup())
@@ -197,19 +214,28 @@ async def menu_choice(request: Request) -> Response:
 
 
 async def _to_queue(request: Request, form: dict[str, str], flow: ivr.Flow | None, queue: str,
-                    motif: str | None, language: str, greeting: str, before: str = "") -> Response:
-    """Join accueil's queue, hear the wait, maybe be offered a callback, then hold in the provider's queue."""
+                    motif: str | None, language: str, greeting: str, before: str = "",
+                    first: Callable | None = None) -> Response:
+    """Join accueil's queue, hear the wait, maybe be offered a callback, then hold in the provider's queue.
+    ``first(session, runtime)`` (the call's record, its IVR step) is written in the same transaction."""
     now, call = clock.now(), form["CallSid"]
     fallback = request.app.state.runtime.settings.twilio_queue
+
+    def route(session, rt):  # noqa: ANN001, ANN202
+        if first is not None:
+            first(session, rt)
+        return do_route_call(session, rules=rt.routing_rules, provider=PROVIDER, call_id=call, queue_code=queue,
+                             motif_code=motif, config=rt.conversation_config, now=now)
+
     try:
-        routed: RoutedCall = await _in_transaction(request, lambda s, rt: do_route_call(
-            s, rules=rt.routing_rules, provider=PROVIDER, call_id=call, queue_code=queue, motif_code=motif,
-            config=rt.conversation_config, now=now))
+        routed: RoutedCall = await _in_transaction(request, route)
     except AccueilError:  # the queue went away (deactivated since the IVR was saved): the default queue
         if queue == fallback:
+            if first is not None:
+                await _in_transaction(request, first)
             return _xml(before, twilio.say(ivr.NOBODY[language], language), twilio.say(GOODBYE[language], language),
                         twilio.hangup())
-        return await _to_queue(request, form, flow, fallback, motif, language, greeting, before)
+        return await _to_queue(request, form, flow, fallback, motif, language, greeting, before, first)
     verbs = [before, twilio.say(greeting, language)]
     waiting = flow.waiting if flow else ivr.Waiting(callback_offer_after_seconds=None)
     if waiting.announce_wait:
