@@ -12,7 +12,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from accueil.channels.voice.cti import CtiEvent, do_cti_event
+from accueil.channels.voice.cti import CtiEvent, do_cti_event, find_call
 from accueil.channels.voice.models import VoiceCall
 from accueil.conversations.models import Interaction
 from accueil.conversations.service import ConversationConfig, do_set_motif
@@ -31,8 +31,7 @@ class RoutedCall:
 
 
 def access_call(session: Session, *, provider: str, call_id: str) -> VoiceCall:
-    call = session.scalar(select(VoiceCall).where(VoiceCall.provider == provider,
-                                                  VoiceCall.provider_call_id == call_id))
+    call = find_call(session, provider, call_id)
     if call is None:
         raise NotFound("not_found", kind="call", id=call_id)
     return call

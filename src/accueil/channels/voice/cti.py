@@ -27,6 +27,7 @@ from accueil.conversations.service import do_record_interaction_event as record
 from accueil.core.errors import AccueilError, ValidationFailed
 from accueil.customers.models import IdentityKind
 from accueil.customers.service import IdentityRef, normalise_identity
+from accueil.db.session import TRANSACTION_CACHE
 from accueil.routing.models import Queue
 
 EVENTS = ("offered", "ivr", "queued", "ringing", "answered", "held", "unheld", "transferred", "ended",
@@ -108,6 +109,22 @@ def _open_call(session: Session, event: CtiEvent, config: ConversationConfig) ->
                      caller=event.caller, called=event.called, ivr_path=list(event.ivr_path), last_event_at=event.at)
     session.add(call)
     session.flush()
+    session.info.setdefault(TRANSACTION_CACHE, {}).setdefault(CALLS, {})[(event.provider, event.call_id)] = call
+    return call
+
+
+CALLS = "voice_calls"  # in the transaction cache: the calls this transaction already found, by provider id
+
+
+def find_call(session: Session, provider: str, call_id: str) -> VoiceCall | None:
+    """The call record, looked up once per transaction (a webhook step reaches it three or four times)."""
+    known = session.info.setdefault(TRANSACTION_CACHE, {}).setdefault(CALLS, {})  # dropped at commit/rollback
+    call = known.get((provider, call_id))
+    if call is None:
+        call = session.scalar(select(VoiceCall).where(VoiceCall.provider == provider,
+                                                      VoiceCall.provider_call_id == call_id))
+        if call is not None:
+            known[(provider, call_id)] = call
     return call
 
 
@@ -152,8 +169,7 @@ def do_cti_event(session: Session, *, event: CtiEvent, config: ConversationConfi
         raise ValidationFailed("validation_error", summary="event time needs a time zone")
     key = event.event_id or f"{event.event}@{event.at.isoformat()}"
     key = f"{event.provider}:{event.call_id}:{key}"[:200]
-    call = session.scalar(select(VoiceCall).where(VoiceCall.provider == event.provider,
-                                                  VoiceCall.provider_call_id == event.call_id))
+    call = find_call(session, event.provider, event.call_id)
     if session.get(CtiReceipt, key) is not None and call is not None:
         return _summary(session, call, duplicate=True)
     session.add(CtiReceipt(key=key))
