@@ -21,12 +21,13 @@ import uvicorn
 from sqlalchemy import create_engine, text
 
 from accueil.api.deps import Runtime
-from accueil.app import create_app, make_runtime
+from accueil.app import DISPATCH_TRIGGERS, create_app, make_runtime
 from accueil.config import Settings
 from accueil.core.events import Event, InProcessEventBus
 from accueil.db import migrate
 from accueil.db.models import metadata
 from accueil.db.session import make_engine
+from accueil.routing.service import Dispatcher
 from tests.factories import Cast, make_cast
 
 POSTGRES_ADMIN_URL = os.environ.get("ACCUEIL_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -212,3 +213,15 @@ def smtp_server() -> Iterator[SmtpInbox]:
     finally:
         notify.configure(previous)
         controller.stop()
+
+
+@pytest.fixture
+def dispatcher(runtime) -> Iterator[Dispatcher]:
+    """The dispatcher an app process runs (tests turn it off by default): offers work as it arrives."""
+    worker = Dispatcher(runtime.factory, runtime.routing_rules, poll_seconds=0.2)
+    unsubscribes = [runtime.bus.subscribe(worker.wake, prefix=prefix) for prefix in DISPATCH_TRIGGERS]
+    worker.start()
+    yield worker
+    worker.stop()
+    for unsubscribe in unsubscribes:
+        unsubscribe()

@@ -18,13 +18,11 @@ from websockets.sync.client import ClientConnection, connect
 
 from accueil.agents.models import User
 from accueil.agents.service import do_create_skill, do_set_skill
-from accueil.app import DISPATCH_TRIGGERS
 from accueil.channels.chat.models import ChatLogEntry, ChatSession
 from accueil.conversations.models import Interaction, Message, Outcome
 from accueil.core.jobs import run_due_jobs
 from accueil.routing.admin import do_save_queue
 from accueil.routing.models import RoutingItem
-from accueil.routing.service import Dispatcher
 
 WAIT = 10.0  # seconds: generous; frames normally arrive within milliseconds
 
@@ -109,17 +107,6 @@ def visitors(server_url: str) -> Iterator:
     yield make
     for visitor in made:
         visitor.close()
-
-
-@pytest.fixture
-def dispatcher(runtime) -> Iterator[Dispatcher]:
-    worker = Dispatcher(runtime.factory, runtime.routing_rules, poll_seconds=0.2)
-    unsubscribes = [runtime.bus.subscribe(worker.wake, prefix=prefix) for prefix in DISPATCH_TRIGGERS]
-    worker.start()
-    yield worker
-    worker.stop()
-    for unsubscribe in unsubscribes:
-        unsubscribe()
 
 
 def chat_queue(runtime, *skilled: str) -> None:

@@ -11,9 +11,7 @@ import httpx
 import pytest
 
 from accueil.agents.models import User
-from accueil.app import DISPATCH_TRIGGERS
 from accueil.core.security import hash_password
-from accueil.routing.service import Dispatcher
 
 PASSWORD = "correct-horse-battery"
 CSRF_INPUT = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -71,18 +69,6 @@ def web(server_url, runtime, cast) -> Iterator:
     yield signed_in
     for client in clients:
         client.close()
-
-
-@pytest.fixture
-def dispatcher(runtime) -> Iterator[Dispatcher]:
-    """The dispatcher an app process runs (tests turn it off by default): offers work as it arrives."""
-    worker = Dispatcher(runtime.factory, runtime.routing_rules, poll_seconds=0.2)
-    unsubscribes = [runtime.bus.subscribe(worker.wake, prefix=prefix) for prefix in DISPATCH_TRIGGERS]
-    worker.start()
-    yield worker
-    worker.stop()
-    for unsubscribe in unsubscribes:
-        unsubscribe()
 
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
