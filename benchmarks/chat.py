@@ -54,8 +54,13 @@ def prepare(url: str, agents: int, per_agent: int) -> dict[str, str]:
     """Schema, a chat queue, skilled agents (username -> API token)."""
     from sqlalchemy import select
 
-    from accueil.agents.models import Role, SiteKind, User
-    from accueil.agents.service import (
+    from accueil.conversations.models import Motif
+    from accueil.core.events import InProcessEventBus
+    from accueil.core.security import hash_password
+    from accueil.db import migrate
+    from accueil.db.session import make_engine, make_session_factory
+    from accueil.identity.models import Role, SiteKind, User
+    from accueil.identity.service import (
         do_create_api_token,
         do_create_site,
         do_create_skill,
@@ -63,11 +68,6 @@ def prepare(url: str, agents: int, per_agent: int) -> dict[str, str]:
         do_create_user,
         do_set_skill,
     )
-    from accueil.conversations.models import Motif
-    from accueil.core.events import InProcessEventBus
-    from accueil.core.security import hash_password
-    from accueil.db import migrate
-    from accueil.db.session import make_engine, make_session_factory
     from accueil.routing.admin import do_save_queue
     from accueil.routing.config_loader import RoutingConfigCache
     from accueil.routing.service import do_set_capacity

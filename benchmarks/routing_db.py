@@ -24,8 +24,6 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, select, text
 
-from accueil.agents.models import Role
-from accueil.agents.service import do_create_user
 from accueil.api.deps import Runtime
 from accueil.app import make_runtime
 from accueil.config import Settings
@@ -36,6 +34,8 @@ from accueil.customers.models import IdentityKind
 from accueil.customers.service import IdentityRef
 from accueil.db import migrate
 from accueil.db.session import make_engine
+from accueil.identity.models import Role
+from accueil.identity.service import do_create_user
 from accueil.routing import service
 from accueil.routing.admin import do_save_queue
 from accueil.routing.models import AgentState, RoutingItem

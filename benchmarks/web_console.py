@@ -40,7 +40,6 @@ import httpx
 import uvicorn
 from sqlalchemy import delete, func, select, update
 
-from accueil.agents.models import User
 from accueil.app import create_app, make_runtime
 from accueil.config import Settings
 from accueil.conversations.intake import InboundWriter
@@ -52,6 +51,7 @@ from accueil.customers.service import IdentityRef
 from accueil.db.session import make_engine
 from accueil.demo.generator import DemoSpec, build_demo
 from accueil.demo.reference import DEMO_PASSWORD
+from accueil.identity.models import User
 from accueil.routing.models import RoutingItem, routing_item_row
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -271,7 +271,7 @@ def main() -> int:
         url, timer, server, thread = serve(settings)
         try:
             views = time_views(url, timer, data, opts.requests, opts.seed)
-            from accueil.agents.service import do_create_api_token
+            from accueil.identity.service import do_create_api_token
 
             engine = make_engine(settings.effective_database_url)
             runtime = make_runtime(settings, engine, make_event_bus())

@@ -20,8 +20,8 @@ from accueil.config import Settings, get_settings
 from accueil.conversations.intake import InboundWriter, InlineInboundWriter
 from accueil.conversations.service import ConversationConfig
 from accueil.core.events import EventBus, make_event_bus
-from accueil.core.jobs import JobRunner
 from accueil.db import migrate
+from accueil.db.jobs import JobRunner
 from accueil.db.session import (
     WalCheckpointer,
     make_engine,
@@ -119,12 +119,12 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     install_error_handlers(app)
     app.add_middleware(BodySizeLimit, max_bytes=request_limit(settings))
 
-    from accueil.agents.api import router as agents_router
     from accueil.channels.callback.api import router as callback_router
     from accueil.channels.voice.api import router as cti_router
     from accueil.channels.voice.twilio_api import router as twilio_router
     from accueil.conversations.api import router as conversations_router
     from accueil.customers.api import router as customers_router
+    from accueil.identity.api import router as agents_router
     from accueil.routing.api import router as routing_router
 
     app.include_router(conversations_router)

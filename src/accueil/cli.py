@@ -49,7 +49,7 @@ def serve(host: str, port: int, workers: int) -> None:
 def worker(once: bool) -> None:
     """Run durable jobs and timers (scale-out mode; the embedded server runs them itself)."""
     from accueil.app import build_runtime, register_job_handlers
-    from accueil.core.jobs import JobRunner, run_due_jobs, worker_name
+    from accueil.db.jobs import JobRunner, run_due_jobs, worker_name
 
     register_job_handlers()
     runtime = build_runtime(_settings())
@@ -124,9 +124,9 @@ def user_create(username: str, role: str, display_name: str | None, email: str |
     """Create a user who can sign in."""
     from sqlalchemy import select
 
-    from accueil.agents.models import Role, Site
-    from accueil.agents.service import do_create_user
     from accueil.core.errors import AccueilError
+    from accueil.identity.models import Role, Site
+    from accueil.identity.service import do_create_user
 
     factory = _factory()
     try:
@@ -154,8 +154,8 @@ def token() -> None:
 @click.option("--scope", "scopes", multiple=True, help="Scope to grant (repeatable; default: all the role allows).")
 def token_create(username: str, name: str, scopes: tuple[str, ...]) -> None:
     """Create an API token for USERNAME and print it once."""
-    from accueil.agents.service import access_user, do_create_api_token
     from accueil.core.errors import AccueilError
+    from accueil.identity.service import access_user, do_create_api_token
 
     factory = _factory()
     try:

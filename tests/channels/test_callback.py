@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from accueil.channels.callback.models import Callback
 from accueil.conversations.models import Interaction
 from accueil.core import clock
-from accueil.core.jobs import run_due_jobs
+from accueil.db.jobs import run_due_jobs
 from accueil.routing.admin import do_save_queue
 from accueil.routing.models import RoutingItem
 from tests.factories import inbound

@@ -18,9 +18,9 @@ from accueil.conversations.models import ChannelKind, Interaction, InteractionEv
 from accueil.conversations.service import do_receive_inbound
 from accueil.core import clock
 from accueil.core.errors import Conflict
-from accueil.core.jobs import Job, run_due_jobs
 from accueil.customers.models import Customer, Identity, IdentityKind
 from accueil.customers.service import IdentityRef
+from accueil.db.jobs import Job, run_due_jobs
 from accueil.routing import service as routing
 from accueil.routing.admin import do_save_queue
 from accueil.routing.decisions import Presence

@@ -18,7 +18,7 @@ from accueil.channels.callback.policy import RetryPolicy
 from accueil.channels.callback.service import do_request_callback
 from accueil.config import Settings
 from accueil.conversations.models import Interaction
-from accueil.core.jobs import Job, run_due_jobs
+from accueil.db.jobs import Job, run_due_jobs
 from accueil.db.session import make_engine
 from accueil.routing import service as routing
 from accueil.routing.admin import do_save_queue

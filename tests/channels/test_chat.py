@@ -16,11 +16,11 @@ from sqlalchemy import func, select
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection, connect
 
-from accueil.agents.models import User
-from accueil.agents.service import do_create_skill, do_set_skill
 from accueil.channels.chat.models import ChatLogEntry, ChatSession
 from accueil.conversations.models import Interaction, Message, Outcome
-from accueil.core.jobs import run_due_jobs
+from accueil.db.jobs import run_due_jobs
+from accueil.identity.models import User
+from accueil.identity.service import do_create_skill, do_set_skill
 from accueil.routing.admin import do_save_queue
 from accueil.routing.models import RoutingItem
 

@@ -11,7 +11,7 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 from sqlalchemy import select
 
 from accueil.channels import notify
-from accueil.core.jobs import Job, run_due_jobs
+from accueil.db.jobs import Job, run_due_jobs
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 

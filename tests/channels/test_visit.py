@@ -15,8 +15,8 @@ from accueil.channels.visit.models import Appointment, AppointmentStatus
 from accueil.channels.visit.ratelimit import PUBLIC_BOOKINGS
 from accueil.conversations.models import Case, Interaction
 from accueil.core.errors import Conflict
-from accueil.core.jobs import Job, run_due_jobs
 from accueil.customers.models import Customer
+from accueil.db.jobs import Job, run_due_jobs
 from tests.channels.test_visit_support import booking, cancel_token_from_jobs, first_slot, make_agency
 
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 
-from accueil.agents.models import Role, SiteKind
-from accueil.agents.service import do_create_api_token, do_create_site, do_create_user
 from accueil.channels.visit.agencies import do_save_agency_settings
-from accueil.core.jobs import Job
+from accueil.db.jobs import Job
+from accueil.identity.models import Role, SiteKind
+from accueil.identity.service import do_create_api_token, do_create_site, do_create_user
 
 ALL_DAY = {day: [["00:00", "23:30"]] for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
 LINK = re.compile(r"(https?://\S+/portal/appointments/cancel/([A-Za-z0-9_\-]+))")

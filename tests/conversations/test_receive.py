@@ -217,7 +217,7 @@ def test_queue_records_queued_event_and_level(runtime, cast):
 
 
 def test_sla_timer_is_a_durable_job_that_flags_breach(runtime, cast):
-    from accueil.core.jobs import Job, run_due_jobs
+    from accueil.db.jobs import Job, run_due_jobs
 
     result = receive_inbound(runtime.factory, contact=contact(), config=runtime.conversation_config, now=T0)
     with runtime.factory() as session:

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
-from accueil.core.jobs import (
+from accueil.db.jobs import (
     DONE,
     FAILED,
     PENDING,

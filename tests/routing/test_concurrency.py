@@ -11,12 +11,12 @@ from datetime import UTC, datetime
 from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError
 
-from accueil.agents.models import Role
-from accueil.agents.service import do_create_user
 from accueil.conversations.inbound import begin_batch, do_receive_inbound, flush_batch
 from accueil.conversations.models import InteractionEvent
 from accueil.core.errors import Conflict, NotFound
 from accueil.db.session import make_engine, make_session_factory
+from accueil.identity.models import Role
+from accueil.identity.service import do_create_user
 from accueil.routing import service
 from accueil.routing.admin import do_save_queue
 from accueil.routing.config_loader import RoutingConfigCache

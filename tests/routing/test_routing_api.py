@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from accueil.agents.models import Skill
+from accueil.identity.models import Skill
 from accueil.routing.service import do_dispatch
 from tests.api.test_inbound_api import assert_error
 from tests.factories import inbound

@@ -8,11 +8,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from accueil.agents.models import Skill
-from accueil.agents.service import do_set_skill
 from accueil.conversations.models import ChannelKind, Interaction, InteractionEvent, Outcome
 from accueil.conversations.service import do_receive_inbound
 from accueil.core.errors import Conflict, NotFound, ValidationFailed
+from accueil.identity.models import Skill
+from accueil.identity.service import do_set_skill
 from accueil.routing import service
 from accueil.routing.admin import do_save_queue
 from accueil.routing.decisions import Offered, Presence
@@ -35,7 +35,7 @@ def centre(runtime, cast):
                               label_fr=code, label_en=code))
         session.flush()
         skills = {s.code: s for s in session.scalars(select(Skill))}
-        from accueil.agents.models import User
+        from accueil.identity.models import User
 
         users = {u.username: u for u in session.scalars(select(User))}
         do_set_skill(session, user=users["chloe"], skill=skills["voice"], level=3)
@@ -216,7 +216,7 @@ def test_language_contacts_need_the_language_skill(runtime, centre):
     assert item_row(runtime, item).skills == [["lang_en", 1]]
     assert run(runtime, service.do_set_presence, user_id=chloe, presence=Presence.available, now=at(1)).offers == []
     with runtime.factory() as session, session.begin():
-        from accueil.agents.models import User
+        from accueil.identity.models import User
 
         do_set_skill(session, user=session.get(User, alice), skill=session.scalar(
             select(Skill).where(Skill.code == "lang_en")), level=3)

@@ -10,8 +10,8 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from accueil.agents.models import User
 from accueil.core.security import hash_password
+from accueil.identity.models import User
 
 PASSWORD = "correct-horse-battery"
 CSRF_INPUT = re.compile(r'name="csrf_token" value="([^"]+)"')

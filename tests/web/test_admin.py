@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from accueil.agents.models import AgentSkill, Site, Skill, User
 from accueil.conversations.models import CannedResponse, Motif
+from accueil.identity.models import AgentSkill, Site, Skill, User
 from accueil.routing.admin import queue_skills
 from accueil.routing.models import Queue
 from tests.web.conftest import WebClient

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from accueil.agents.models import WebSession
 from accueil.conversations.models import Message
+from accueil.identity.models import WebSession
 from tests.factories import inbound
 from tests.web.conftest import PASSWORD, WebClient, set_passwords
 

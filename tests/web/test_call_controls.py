@@ -15,7 +15,7 @@ from accueil.channels.voice import adapter
 from accueil.channels.voice.cti import call_durations
 from accueil.channels.voice.models import VoiceCall
 from accueil.conversations.models import Interaction, InteractionEvent
-from accueil.core.jobs import run_due_jobs
+from accueil.db.jobs import run_due_jobs
 from accueil.routing.models import Queue, RoutingItem
 from tests.channels.test_twilio import TOKEN, signed_post
 

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from accueil.channels.callback.models import Callback
 from accueil.channels.callback.public import REQUESTS
 from accueil.core import clock
-from accueil.core.jobs import run_due_jobs
+from accueil.db.jobs import run_due_jobs
 from accueil.routing import service as routing
 from accueil.routing.admin import do_save_queue
 from accueil.routing.decisions import Presence

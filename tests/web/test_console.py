@@ -181,7 +181,7 @@ def test_supervisor_searches_cases_and_reassigns_one_live(web, http, cast):
 
 
 def test_a_partner_sees_only_its_sites_motifs_and_customers_through_them(web, http, cast, runtime):
-    from accueil.agents.models import Site
+    from accueil.identity.models import Site
 
     with runtime.factory() as session, session.begin():
         session.get(Site, cast.sites["partenaire"]).motif_codes = ["suivi_commande"]
@@ -205,8 +205,8 @@ def test_a_partner_sees_only_its_sites_motifs_and_customers_through_them(web, ht
 
 
 def test_queue_panel_and_taking_the_next_item(web, http, cast, runtime):
-    from accueil.agents.models import Skill, User
-    from accueil.agents.service import do_set_skill
+    from accueil.identity.models import Skill, User
+    from accueil.identity.service import do_set_skill
     from accueil.routing.admin import do_save_queue
 
     with runtime.factory() as session, session.begin():
@@ -254,7 +254,7 @@ def test_an_agent_schedules_a_callback_from_the_console(runtime, http, cast, web
 
 
 def test_a_partner_lists_only_the_queues_of_its_motifs(web, http, cast, runtime):
-    from accueil.agents.models import Site
+    from accueil.identity.models import Site
     from accueil.routing.admin import do_save_queue
 
     with runtime.factory() as session, session.begin():
@@ -270,7 +270,7 @@ def test_a_partner_lists_only_the_queues_of_its_motifs(web, http, cast, runtime)
 
 def test_review_findings_on_partner_scope_and_roles(web, http, cast, runtime):
     """The security review's findings stay fixed: timeline leaks, hand-offs to a partner, stale token rights."""
-    from accueil.agents.models import Site
+    from accueil.identity.models import Site
 
     with runtime.factory() as session, session.begin():
         session.get(Site, cast.sites["partenaire"]).motif_codes = ["suivi_commande"]
@@ -302,8 +302,8 @@ def test_review_findings_on_partner_scope_and_roles(web, http, cast, runtime):
 
 
 def test_a_partner_is_never_offered_a_call_outside_its_motifs(web, http, cast, runtime):
-    from accueil.agents.models import Site, Skill, User
-    from accueil.agents.service import do_set_skill
+    from accueil.identity.models import Site, Skill, User
+    from accueil.identity.service import do_set_skill
 
     with runtime.factory() as session, session.begin():
         session.get(Site, cast.sites["partenaire"]).motif_codes = ["suivi_commande"]
@@ -325,8 +325,8 @@ def test_a_partner_is_never_offered_a_call_outside_its_motifs(web, http, cast, r
 
 
 def test_live_signals_reach_only_the_pages_concerned():
-    from accueil.agents.models import Role
     from accueil.core.events import Event
+    from accueil.identity.models import Role
     from accueil.web.live import signals_for
     from accueil.web.session import WebUser
 

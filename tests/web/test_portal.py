@@ -85,7 +85,7 @@ def test_the_cancel_link_asks_first_then_frees_the_slot(server_url, runtime, cas
     make_agency(runtime)
     starts = first_slot(http)
     assert http.post("/api/v1/public/appointments", json=booking(starts)).status_code == 201
-    from accueil.core.jobs import run_due_jobs
+    from accueil.db.jobs import run_due_jobs
 
     run_due_jobs(runtime.factory, worker="test")
     link = LINK.search(smtp_server.wait_for(1)[0].get_content()).group(1)

@@ -14,16 +14,16 @@ from fastapi import Depends, Request
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 
-from accueil.agents.models import Role
-from accueil.agents.service import ROLE_SCOPES, authenticate_token
 from accueil.config import Settings
 from accueil.conversations.intake import InboundWriter
 from accueil.conversations.service import ConversationConfig
 from accueil.core.errors import PermissionDenied, Unauthenticated
 from accueil.core.events import EventBus
 from accueil.core.i18n import pick_language
-from accueil.core.idempotency import do_remember_response, find_replay, request_fingerprint
 from accueil.core.security import LoginThrottle
+from accueil.db.idempotency import do_remember_response, find_replay, request_fingerprint
+from accueil.identity.models import Role
+from accueil.identity.service import ROLE_SCOPES, authenticate_token
 from accueil.routing.config_loader import RoutingConfigCache
 
 

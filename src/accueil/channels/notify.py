@@ -21,7 +21,7 @@ import httpx
 from sqlalchemy.orm import Session
 
 from accueil.config import Settings
-from accueil.core.jobs import do_schedule_job, job_handler
+from accueil.db.jobs import do_schedule_job, job_handler
 
 EMAIL_KIND = "notify.email"
 SMS_KIND = "notify.sms"

@@ -24,7 +24,6 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from accueil.agents.models import Skill
 from accueil.config import Settings
 from accueil.conversations.content import (
     AttachmentIn,
@@ -66,6 +65,7 @@ from accueil.core.events import Event
 from accueil.core.ids import id_at, new_id
 from accueil.customers.service import IdentityRef, access_customer
 from accueil.db.session import TRANSACTION_CACHE, WRITTEN_FILES, queue_event
+from accueil.identity.models import Skill
 from accueil.routing.models import Queue, routing_item_row
 
 log = logging.getLogger(__name__)

@@ -30,8 +30,8 @@ from accueil.conversations.models import (
     InteractionEvent,
     Message,
 )
-from accueil.core.jobs import Job
 from accueil.customers.models import Customer, Identity, IdentityKind
+from accueil.db.jobs import Job
 from accueil.routing.models import RoutingItem
 
 BATCH = "accueil_inbound_batch"  # session.info key of the batch in progress

@@ -9,9 +9,9 @@ from typing import Any
 from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from accueil.agents.models import enum_column
 from accueil.core import clock
 from accueil.db.base import Base, IdMixin
+from accueil.identity.models import enum_column
 
 
 class ChannelKind(enum.StrEnum):

@@ -13,9 +13,9 @@ from typing import TYPE_CHECKING, NamedTuple
 from sqlalchemy import ColumnElement, exists, or_, select, true
 from sqlalchemy.orm import Session
 
-from accueil.agents.models import Role, Site
 from accueil.conversations.models import Case, Motif
 from accueil.core.errors import PermissionDenied
+from accueil.identity.models import Role, Site
 
 if TYPE_CHECKING:  # the caller as the interfaces know it (API token or web session): role and site
     from accueil.api.deps import Principal
@@ -92,7 +92,7 @@ class Viewer(NamedTuple):
 
 def check_user_may_take(session: Session, user_id: str, case: Case) -> None:
     """Work on ``case`` may be handed to this user only if they may see it (a partner, within its scope)."""
-    from accueil.agents.models import User
+    from accueil.identity.models import User
 
     user = session.get(User, user_id)
     if user is None or not user.active:

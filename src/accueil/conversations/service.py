@@ -42,7 +42,7 @@ from accueil.core import clock
 from accueil.core.errors import Conflict, NotFound, ValidationFailed
 from accueil.core.events import Event
 from accueil.core.ids import id_at, new_id
-from accueil.core.jobs import job_handler
+from accueil.db.jobs import job_handler
 from accueil.db.session import queue_event
 
 log = logging.getLogger(__name__)
@@ -367,7 +367,7 @@ def do_set_motif(session: Session, *, case_id: str, motif_code: str, actor_id: s
 def do_assign_case(session: Session, *, case_id: str, agent_id: str | None, actor_id: str | None = None,
                    now: datetime | None = None) -> Case:
     """Give a case to an agent (or take it back to nobody): it shows on their work list."""
-    from accueil.agents.models import User
+    from accueil.identity.models import User
 
     now = now or clock.now()
     case = access_case(session, case_id)

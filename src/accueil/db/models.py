@@ -1,14 +1,14 @@
 """Imports every model so ``Base.metadata`` is complete (Alembic, tests, create_all)."""
 
-from accueil.agents import models as agents_models  # noqa: F401
 from accueil.channels.callback import models as callback_models  # noqa: F401
 from accueil.channels.chat import models as chat_models  # noqa: F401
 from accueil.channels.visit import models as visit_models  # noqa: F401
 from accueil.channels.voice import models as voice_models  # noqa: F401
 from accueil.conversations import models as conversations_models  # noqa: F401
-from accueil.core import idempotency, jobs  # noqa: F401
 from accueil.customers import models as customers_models  # noqa: F401
+from accueil.db import idempotency, jobs  # noqa: F401
 from accueil.db.base import Base
+from accueil.identity import models as identity_models  # noqa: F401
 from accueil.routing import models as routing_models  # noqa: F401
 
 metadata = Base.metadata

@@ -17,14 +17,6 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from accueil.agents.models import Role, Site, SiteKind, Skill, SkillKind, User
-from accueil.agents.service import (
-    do_create_api_token,
-    do_create_site,
-    do_create_team,
-    do_create_user,
-    do_set_skill,
-)
 from accueil.config import Settings
 from accueil.conversations.canned import do_save_canned_response
 from accueil.conversations.models import Case, CaseStatus, ChannelKind, Motif, Outcome
@@ -44,6 +36,14 @@ from accueil.customers.service import IdentityRef
 from accueil.db import migrate
 from accueil.db.session import make_engine, make_session_factory
 from accueil.demo import reference as ref
+from accueil.identity.models import Role, Site, SiteKind, Skill, SkillKind, User
+from accueil.identity.service import (
+    do_create_api_token,
+    do_create_site,
+    do_create_team,
+    do_create_user,
+    do_set_skill,
+)
 from accueil.routing.admin import do_save_queue
 from accueil.routing.models import Queue, TargetKind
 

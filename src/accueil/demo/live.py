@@ -17,13 +17,13 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
-from accueil.agents.models import User
 from accueil.conversations.models import ChannelKind
 from accueil.conversations.service import InboundContact, do_receive_inbound
 from accueil.core import clock
 from accueil.core.errors import AccueilError
 from accueil.customers.models import IdentityKind
 from accueil.customers.service import IdentityRef
+from accueil.identity.models import User
 from accueil.routing import service as routing
 from accueil.routing.decisions import Presence
 from accueil.routing.models import RoutingItem

@@ -12,10 +12,10 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from accueil.agents.models import Site, Skill
 from accueil.conversations.models import ChannelKind, Motif
 from accueil.core import clock
 from accueil.core.errors import Conflict, NotFound, ValidationFailed
+from accueil.identity.models import Site, Skill
 from accueil.routing.config_loader import DAYS, build_routing_config, bump_config_version, media_of
 from accueil.routing.models import Queue, QueueSkill, TargetKind
 from accueil.routing.rules import (

@@ -7,11 +7,11 @@ from fastapi.responses import JSONResponse, Response
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from accueil.agents.models import Site, Skill, User
-from accueil.agents.service import do_set_skill
 from accueil.api.deps import Principal, Runtime, needs, run_idempotent, runtime, session_dep
 from accueil.core import clock
 from accueil.core.errors import NotFound, PermissionDenied, ValidationFailed
+from accueil.identity.models import Site, Skill, User
+from accueil.identity.service import do_set_skill
 from accueil.routing import admin, service
 from accueil.routing.decisions import Offered, Presence
 from accueil.routing.models import Queue, RoutingItem

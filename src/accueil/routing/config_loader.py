@@ -15,8 +15,8 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from accueil.agents.models import AgentSkill, Role, Site, SiteKind, Skill, Team, User
 from accueil.conversations.models import Motif
+from accueil.identity.models import AgentSkill, Role, Site, SiteKind, Skill, Team, User
 from accueil.routing.models import AgentState, Queue, QueueSkill, RoutingConfigVersion
 from accueil.routing.rules import (  # noqa: F401 - media_of re-exported
     DEFAULT_CAPACITY,

@@ -14,9 +14,9 @@ from typing import Any
 from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from accueil.agents.models import enum_column
 from accueil.core import clock
 from accueil.db.base import Base, IdMixin
+from accueil.identity.models import enum_column
 from accueil.routing.rules import media_of
 
 

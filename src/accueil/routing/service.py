@@ -16,12 +16,12 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from accueil.agents.models import User
 from accueil.conversations.models import Interaction, Outcome
 from accueil.core import clock
 from accueil.core.errors import AccueilError, Conflict, NotFound, ValidationFailed
 from accueil.core.events import Event
 from accueil.db.session import queue_event
+from accueil.identity.models import User
 from accueil.routing.config_loader import ROUTABLE_ROLES, RoutingConfigCache
 from accueil.routing.decisions import (
     Decision,

@@ -16,8 +16,8 @@ from collections.abc import AsyncIterator, Callable
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import StreamingResponse
 
-from accueil.agents.models import Role
 from accueil.core.events import Event
+from accueil.identity.models import Role
 from accueil.web.session import WebUser, current_user
 
 router = APIRouter(include_in_schema=False)

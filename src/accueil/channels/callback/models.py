@@ -8,10 +8,10 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from accueil.agents.models import enum_column
 from accueil.conversations.models import Interaction
 from accueil.core import clock
 from accueil.db.base import Base, IdMixin
+from accueil.identity.models import enum_column
 
 
 class CallbackStatus(enum.StrEnum):

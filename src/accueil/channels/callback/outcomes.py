@@ -26,7 +26,7 @@ from accueil.channels.callback.service import DUE_KIND, due_job_key
 from accueil.conversations.models import Interaction, Outcome
 from accueil.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from accueil.core.events import Event
-from accueil.core.jobs import do_schedule_job
+from accueil.db.jobs import do_schedule_job
 from accueil.db.session import queue_event
 from accueil.routing.config_loader import RoutingConfigCache
 from accueil.routing.decisions import ItemState

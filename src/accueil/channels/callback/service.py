@@ -17,7 +17,6 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from accueil.agents.models import Skill
 from accueil.channels.callback.models import Callback, CallbackAttempt, CallbackSource, CallbackStatus
 from accueil.channels.callback.notices import do_notify_customer, text
 from accueil.conversations.models import Case, ChannelKind, Direction, Interaction, Outcome
@@ -32,7 +31,6 @@ from accueil.core import clock
 from accueil.core.errors import Conflict, NotFound, ValidationFailed
 from accueil.core.events import Event
 from accueil.core.ids import new_id
-from accueil.core.jobs import do_schedule_job, job_handler
 from accueil.customers.models import Identity, IdentityKind
 from accueil.customers.service import (
     access_customer,
@@ -40,7 +38,9 @@ from accueil.customers.service import (
     find_customer_by_identity,
     normalise_identity,
 )
+from accueil.db.jobs import do_schedule_job, job_handler
 from accueil.db.session import queue_event
+from accueil.identity.models import Skill
 from accueil.routing.models import Queue, RoutingItem, routing_item_row
 from accueil.routing.service import do_enqueue
 

@@ -280,8 +280,8 @@ class Connection:
             await self.hub.refresh_queue(only=[self])
 
     async def on_resume(self, frame: Any) -> None:
-        from accueil.agents.models import User
         from accueil.conversations.models import Interaction
+        from accueil.identity.models import User
         from accueil.routing.models import RoutingItem
 
         def work(session: Any) -> tuple[Any, list[dict], str | None, str | None, bool]:

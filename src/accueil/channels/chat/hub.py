@@ -131,7 +131,7 @@ class ChatHub:
                 connection.send_entry(frame)
 
     async def _agent(self, interaction_id: str, agent_id: str | None, *, joined: bool, ended: bool = False) -> None:
-        from accueil.agents.models import User
+        from accueil.identity.models import User
 
         name = None
         if joined and agent_id:

@@ -14,9 +14,9 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from accueil.agents.models import enum_column
 from accueil.core import clock
 from accueil.db.base import Base, IdMixin
+from accueil.identity.models import enum_column
 
 
 class ChatStatus(enum.StrEnum):

@@ -19,7 +19,6 @@ from datetime import datetime
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
-from accueil.agents.models import User
 from accueil.channels.chat.models import ChatAuthor, ChatLogEntry, ChatSession, ChatStatus
 from accueil.conversations.inbound import ConversationConfig, InboundContact, do_receive_inbound
 from accueil.conversations.models import ChannelKind, Direction, Interaction, Message, Motif
@@ -29,6 +28,7 @@ from accueil.core.ids import new_id
 from accueil.customers.models import IdentityKind
 from accueil.customers.service import IdentityRef, normalise_identity
 from accueil.db.session import queue_event
+from accueil.identity.models import User
 from accueil.routing.config_loader import RoutingConfigCache
 from accueil.routing.models import Queue, RoutingItem
 from accueil.routing.snapshot import RoutingPass

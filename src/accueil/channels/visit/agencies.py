@@ -11,12 +11,12 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from accueil.agents.models import Role, Site, SiteKind
 from accueil.channels.visit import slots as pure
 from accueil.channels.visit.models import AgencyClosure, AgencySettings, Appointment
 from accueil.conversations.models import Motif
 from accueil.core import clock
 from accueil.core.errors import NotFound, PermissionDenied, ValidationFailed
+from accueil.identity.models import Role, Site, SiteKind
 
 LIMITS = {"slot_minutes": (5, 240), "counters": (1, 50), "booking_horizon_days": (1, 365),
           "booking_lead_minutes": (0, 7 * 24 * 60)}

@@ -54,8 +54,8 @@ def appointment_body(appointment: Appointment, *, agency_code: str | None = None
 
 
 def _described(session: Session, appointment: Appointment) -> dict:
-    from accueil.agents.models import Site
     from accueil.conversations.models import Case
+    from accueil.identity.models import Site
 
     site, case = session.get(Site, appointment.site_id), session.get(Case, appointment.case_id)
     return appointment_body(appointment, agency_code=site.code if site else None,
@@ -64,7 +64,7 @@ def _described(session: Session, appointment: Appointment) -> dict:
 
 def _public(session: Session, appointment: Appointment) -> dict:
     """What an unauthenticated caller may learn of a booking: when and where, never the customer's case."""
-    from accueil.agents.models import Site
+    from accueil.identity.models import Site
 
     site = session.get(Site, appointment.site_id)
     return {"id": appointment.id, "agency": site.code if site else None, "status": appointment.status.value,

@@ -5,9 +5,9 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from accueil.agents.models import Site, SiteKind
 from accueil.channels.visit.agencies import do_save_agency_settings
 from accueil.channels.visit.models import AgencySettings
+from accueil.identity.models import Site, SiteKind
 
 WEEKDAYS = {day: [["09:30", "12:30"], ["14:00", "19:00"]] for day in ("tue", "wed", "thu", "fri")}
 DEMO_HOURS = {

@@ -36,9 +36,9 @@ from accueil.conversations.service import (
 from accueil.core import clock
 from accueil.core.errors import Conflict, NotFound, ValidationFailed
 from accueil.core.events import Event
-from accueil.core.jobs import do_schedule_job, job_handler
 from accueil.customers.models import IdentityKind
 from accueil.customers.service import IdentityRef, find_customer_by_identity, normalise_identity
+from accueil.db.jobs import do_schedule_job, job_handler
 from accueil.db.session import queue_event
 
 log = logging.getLogger(__name__)

@@ -11,7 +11,6 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from accueil.agents.models import User
 from accueil.channels.voice.adapter import CallCommand, provider_named
 from accueil.channels.voice.models import VoiceCall
 from accueil.conversations.models import ChannelKind, Interaction
@@ -19,7 +18,8 @@ from accueil.conversations.service import do_record_interaction_event
 from accueil.core import clock
 from accueil.core.errors import Conflict, PermissionDenied, ValidationFailed
 from accueil.core.events import Event
-from accueil.core.jobs import do_schedule_job, job_handler
+from accueil.db.jobs import do_schedule_job, job_handler
+from accueil.identity.models import User
 from accueil.routing import queries as routing_queries
 from accueil.routing.models import Queue
 from accueil.routing.service import RoutingConfigCache, do_end, do_transfer

@@ -19,7 +19,6 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from accueil.agents.models import User
 from accueil.channels.voice.models import CtiReceipt, VoiceCall
 from accueil.conversations.models import ChannelKind, Interaction, Outcome
 from accueil.conversations.service import ConversationConfig, InboundContact, do_receive_inbound
@@ -28,6 +27,7 @@ from accueil.core.errors import AccueilError, ValidationFailed
 from accueil.customers.models import IdentityKind
 from accueil.customers.service import IdentityRef, normalise_identity
 from accueil.db.session import TRANSACTION_CACHE
+from accueil.identity.models import User
 from accueil.routing.models import Queue
 
 EVENTS = ("offered", "ivr", "queued", "ringing", "answered", "held", "unheld", "transferred", "ended",

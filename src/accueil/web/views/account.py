@@ -6,10 +6,10 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
-from accueil.agents import service as agents
-from accueil.agents.models import Role
 from accueil.core.errors import AccueilError
 from accueil.core.i18n import LANGUAGES, error_message
+from accueil.identity import service as agents
+from accueil.identity.models import Role
 from accueil.web.i18n import translate
 from accueil.web.render import language_of, redirect, render
 from accueil.web.session import (

@@ -14,12 +14,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
-from accueil.agents import service as agents
-from accueil.agents.models import AgentSkill, Role, Site, SiteKind, Skill, SkillKind, Team, User
 from accueil.conversations import canned
 from accueil.conversations.models import CannedResponse, ChannelKind, Motif
 from accueil.core.errors import AccueilError, NotFound, ValidationFailed
 from accueil.core.i18n import LANGUAGES, error_message
+from accueil.identity import service as agents
+from accueil.identity.models import AgentSkill, Role, Site, SiteKind, Skill, SkillKind, Team, User
 from accueil.routing import admin as queues
 from accueil.routing.models import Queue
 from accueil.routing.rules import AgentSelection, ClosedBehaviour, Delivery, OrderBy

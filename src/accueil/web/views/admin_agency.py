@@ -15,13 +15,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
-from accueil.agents.models import Role, Site, SiteKind
 from accueil.channels.visit import agencies
 from accueil.channels.visit import slots as pure
 from accueil.channels.visit.models import AgencySettings
 from accueil.conversations.models import Motif
 from accueil.core.errors import AccueilError, ValidationFailed
 from accueil.core.i18n import error_message
+from accueil.identity.models import Role, Site, SiteKind
 from accueil.web.render import redirect, render
 from accueil.web.session import WebUser, check_csrf, current_user, require_role
 

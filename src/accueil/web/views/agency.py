@@ -18,7 +18,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
-from accueil.agents.models import Role
 from accueil.channels.visit import agencies, desk
 from accueil.channels.visit import slots as pure
 from accueil.channels.visit.models import AppointmentStatus, VisitOutcome
@@ -26,6 +25,7 @@ from accueil.conversations.models import Motif
 from accueil.core import clock
 from accueil.core.errors import AccueilError
 from accueil.core.i18n import error_message
+from accueil.identity.models import Role
 from accueil.web.render import redirect, render
 from accueil.web.session import WebUser, check_csrf, current_user, require_role
 

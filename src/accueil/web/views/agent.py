@@ -17,7 +17,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
-from accueil.agents.models import Role, User
 from accueil.channels.callback.models import Callback
 from accueil.channels.voice.controls import do_transfer_call, is_call
 from accueil.channels.voice.queries import caller_cards, calls_by_interaction
@@ -28,6 +27,7 @@ from accueil.conversations.models import Case, Interaction, Motif
 from accueil.conversations.scope import Viewer, case_in_scope, check_case_scope
 from accueil.core import clock
 from accueil.core.errors import PermissionDenied, ValidationFailed
+from accueil.identity.models import Role, User
 from accueil.routing import queries as routing_queries
 from accueil.routing import service as routing
 from accueil.routing.config_loader import ROUTABLE_ROLES

@@ -20,7 +20,6 @@ from fastapi.responses import Response
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
-from accueil.agents.models import Site
 from accueil.api.public import scoped_key
 from accueil.channels.visit import agencies, messages, service
 from accueil.channels.visit import slots as pure
@@ -31,6 +30,7 @@ from accueil.conversations.models import Case, Motif
 from accueil.core import clock
 from accueil.core.errors import AccueilError, NotFound, ValidationFailed
 from accueil.core.i18n import LANGUAGES, error_message
+from accueil.identity.models import Site
 from accueil.web.render import language_of, redirect, render
 from accueil.web.session import LANGUAGE_COOKIE, cookie_options
 

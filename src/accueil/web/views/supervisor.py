@@ -12,7 +12,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 from starlette.concurrency import run_in_threadpool
 
-from accueil.agents.models import Site, User
 from accueil.analytics.wallboard import queue_board
 from accueil.conversations import queries
 from accueil.conversations import service as conversations
@@ -22,6 +21,7 @@ from accueil.core.errors import AccueilError
 from accueil.core.i18n import error_message
 from accueil.customers.models import Customer, IdentityKind
 from accueil.customers.service import normalise_identity
+from accueil.identity.models import Site, User
 from accueil.routing import queries as routing_queries
 from accueil.routing.config_loader import ROUTABLE_ROLES
 from accueil.web.render import render

@@ -9,12 +9,12 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from accueil.agents.models import ApiToken, Role, Site, SiteKind, Skill, SkillKind, Team, User, WebSession
 from accueil.core import clock
 from accueil.core.errors import Conflict, NotFound, ValidationFailed
 from accueil.core.events import Event
 from accueil.core.security import SCOPES, hash_api_token, hash_password, new_api_token, verify_password
 from accueil.db.session import queue_event
+from accueil.identity.models import ApiToken, Role, Site, SiteKind, Skill, SkillKind, Team, User, WebSession
 from accueil.routing.config_loader import bump_config_version
 
 # The widest set of scopes each role's tokens may carry.
@@ -82,7 +82,7 @@ def do_create_user(
 
 def do_set_skill(session: Session, *, user: User, skill: Skill, level: int) -> None:
     """Level 1-5; 0 takes the skill away."""
-    from accueil.agents.models import AgentSkill
+    from accueil.identity.models import AgentSkill
 
     if not 0 <= level <= 5:
         raise ValidationFailed("validation_error", summary="skill level must be between 1 and 5 (0 removes it)")

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from accueil.agents.models import Role, SiteKind
+from accueil.identity.models import Role, SiteKind
 
 
 class SiteOut(BaseModel):

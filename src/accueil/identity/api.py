@@ -7,10 +7,10 @@ from fastapi.responses import JSONResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from accueil.agents import service
-from accueil.agents.models import Site, Team, User
-from accueil.agents.schemas import MeOut, SiteOut, TeamOut, TokenIn, TokenOut, UserOut
 from accueil.api.deps import Principal, Runtime, needs, principal, run_idempotent, runtime, session_dep
+from accueil.identity import service
+from accueil.identity.models import Site, Team, User
+from accueil.identity.schemas import MeOut, SiteOut, TeamOut, TokenIn, TokenOut, UserOut
 
 router = APIRouter(prefix="/api/v1", tags=["agents"])
 
