@@ -24,8 +24,6 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, select, text
 
-from accueil.api.deps import Runtime
-from accueil.app import make_runtime
 from accueil.config import Settings
 from accueil.conversations.inbound import InboundContact, begin_batch, do_receive_inbound, flush_batch
 from accueil.conversations.models import ChannelKind
@@ -39,6 +37,7 @@ from accueil.identity.service import do_create_user
 from accueil.routing import service
 from accueil.routing.admin import do_save_queue
 from accueil.routing.models import AgentState, RoutingItem
+from accueil.runtime import Runtime, make_runtime
 
 CAPACITY = 10
 

@@ -40,7 +40,7 @@ import httpx
 import uvicorn
 from sqlalchemy import delete, func, select, update
 
-from accueil.app import create_app, make_runtime
+from accueil.app import create_app
 from accueil.config import Settings
 from accueil.conversations.intake import InboundWriter
 from accueil.conversations.models import Case, ChannelKind, Interaction
@@ -53,6 +53,7 @@ from accueil.demo.generator import DemoSpec, build_demo
 from accueil.demo.reference import DEMO_PASSWORD
 from accueil.identity.models import User
 from accueil.routing.models import RoutingItem, routing_item_row
+from accueil.runtime import make_runtime
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import machine  # noqa: E402

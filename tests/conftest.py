@@ -20,14 +20,14 @@ import pytest
 import uvicorn
 from sqlalchemy import create_engine, text
 
-from accueil.api.deps import Runtime
-from accueil.app import DISPATCH_TRIGGERS, create_app, make_runtime
+from accueil.app import DISPATCH_TRIGGERS, create_app
 from accueil.config import Settings
 from accueil.core.events import Event, InProcessEventBus
 from accueil.db import migrate
 from accueil.db.models import metadata
 from accueil.db.session import make_engine
 from accueil.routing.service import Dispatcher
+from accueil.runtime import Runtime, make_runtime
 from tests.factories import Cast, make_cast
 
 POSTGRES_ADMIN_URL = os.environ.get("ACCUEIL_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")

@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from accueil.api.deps import Runtime
 from accueil.conversations.models import ChannelKind, Motif
 from accueil.conversations.service import InboundContact
 from accueil.customers.models import IdentityKind
@@ -13,6 +12,7 @@ from accueil.customers.service import IdentityRef, do_resolve_identity
 from accueil.identity.models import Role, SiteKind
 from accueil.identity.service import do_create_api_token, do_create_site, do_create_team, do_create_user
 from accueil.routing.models import Queue, TargetKind
+from accueil.runtime import Runtime
 
 DAVID_EMAIL = "david.martin@example.fr"
 DAVID_PHONE = "+33612345678"

@@ -8,53 +8,22 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
-from sqlalchemy import Engine
 
 from accueil import __version__
-from accueil.api.deps import Runtime
 from accueil.api.errors import install_error_handlers
 from accueil.api.limits import BodySizeLimit, request_limit
-from accueil.channels import notify
-from accueil.channels.voice import adapter as voice_adapter
 from accueil.config import Settings, get_settings
-from accueil.conversations.intake import InboundWriter, InlineInboundWriter
-from accueil.conversations.service import ConversationConfig
-from accueil.core.events import EventBus, make_event_bus
-from accueil.db import migrate
 from accueil.db.jobs import JobRunner
 from accueil.db.session import (
     WalCheckpointer,
-    make_engine,
-    make_read_session_factory,
-    make_session_factory,
-    write_lock_for,
 )
 from accueil.routing.service import Dispatcher
+from accueil.runtime import Runtime, build_runtime
 
 log = logging.getLogger(__name__)
 
 # Events after which waiting work may find an agent: something arrived, came back or freed up.
 DISPATCH_TRIGGERS = ("interaction.arrived", "routing.requeued", "routing.presence", "routing.freed")
-
-
-def build_runtime(settings: Settings) -> Runtime:
-    url = settings.effective_database_url
-    if settings.auto_migrate:
-        migrate.upgrade(url)
-    engine = make_engine(url)
-    bus = make_event_bus(settings.redis_url)
-    return make_runtime(settings, engine, bus)
-
-
-def make_runtime(settings: Settings, engine: Engine, bus: EventBus) -> Runtime:
-    factory = make_session_factory(engine, bus)
-    notify.configure(notify.Transports.from_settings(settings))
-    voice_adapter.configure(settings)
-    config = ConversationConfig.from_settings(settings)
-    writer = (InlineInboundWriter(factory, config, write_lock=write_lock_for(engine), max_batch=32)
-              if engine.dialect.name == "sqlite" else InboundWriter(factory, config, threads=4))
-    return Runtime(settings=settings, factory=factory, read_factory=make_read_session_factory(engine), bus=bus,
-                   conversation_config=config, inbound_writer=writer)
 
 
 def register_job_handlers() -> None:

@@ -48,8 +48,9 @@ def serve(host: str, port: int, workers: int) -> None:
 @click.option("--once", is_flag=True, help="Run the jobs due now, then exit.")
 def worker(once: bool) -> None:
     """Run durable jobs and timers (scale-out mode; the embedded server runs them itself)."""
-    from accueil.app import build_runtime, register_job_handlers
+    from accueil.app import register_job_handlers
     from accueil.db.jobs import JobRunner, run_due_jobs, worker_name
+    from accueil.runtime import build_runtime
 
     register_job_handlers()
     runtime = build_runtime(_settings())
@@ -100,7 +101,7 @@ def db_current() -> None:
 
 
 def _factory():  # type: ignore[no-untyped-def]
-    from accueil.app import build_runtime
+    from accueil.runtime import build_runtime
 
     return build_runtime(_settings()).factory
 

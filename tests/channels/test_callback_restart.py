@@ -10,7 +10,6 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
-from accueil.app import make_runtime
 from accueil.channels import notify
 from accueil.channels.callback.models import Callback, CallbackAttempt
 from accueil.channels.callback.outcomes import do_record_outcome
@@ -24,6 +23,7 @@ from accueil.routing import service as routing
 from accueil.routing.admin import do_save_queue
 from accueil.routing.decisions import Presence
 from accueil.routing.models import AgentState, RoutingItem
+from accueil.runtime import make_runtime
 from tests.conftest import RecordingBus
 from tests.factories import DAVID_PHONE
 

@@ -111,10 +111,10 @@ def test_concurrent_deliveries_of_one_contact_and_one_new_identity(runtime, cast
 
 
 def _process_writer(url: str, data_dir: str, worker: int, count_per_worker: int) -> None:
-    from accueil.app import make_runtime
     from accueil.config import Settings
     from accueil.core.events import InProcessEventBus
     from accueil.db.session import make_engine
+    from accueil.runtime import make_runtime
 
     settings = Settings(environment="test", secret_key="s" * 40, database_url=url, data_dir=data_dir)
     runtime = make_runtime(settings, make_engine(settings.effective_database_url), InProcessEventBus())

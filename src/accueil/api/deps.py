@@ -4,59 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import json
-import threading
-import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from typing import Any
 
 from fastapi import Depends, Request
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
-from accueil.config import Settings
-from accueil.conversations.intake import InboundWriter
-from accueil.conversations.service import ConversationConfig
-from accueil.core.errors import PermissionDenied, Unauthenticated
-from accueil.core.events import EventBus
+from accueil.core.errors import Unauthenticated
 from accueil.core.i18n import pick_language
-from accueil.core.security import LoginThrottle
+from accueil.core.permissions import Principal
 from accueil.db.idempotency import do_remember_response, find_replay, request_fingerprint
-from accueil.identity.models import Role
-from accueil.identity.service import ROLE_SCOPES, authenticate_token
-from accueil.routing.config_loader import RoutingConfigCache
-
-
-@dataclass
-class Runtime:
-    """Everything built once per app: settings, database, event bus."""
-
-    settings: Settings
-    factory: sessionmaker[Session]
-    read_factory: sessionmaker[Session]
-    bus: EventBus
-    conversation_config: ConversationConfig
-    inbound_writer: InboundWriter
-    principals: PrincipalCache = field(default_factory=lambda: PrincipalCache())
-    routing_rules: RoutingConfigCache = field(default_factory=lambda: RoutingConfigCache())
-    login_throttle: LoginThrottle = field(default_factory=lambda: LoginThrottle())
-
-    def __post_init__(self) -> None:
-        self.bus.subscribe(self.principals.clear, prefix="token.revoked")
-
-
-@dataclass(frozen=True)
-class Principal:
-    user_id: str
-    username: str
-    role: Role
-    site_id: str | None
-    scopes: frozenset[str]
-    token_id: str
-
-    def require(self, scope: str) -> None:
-        if scope not in self.scopes:
-            raise PermissionDenied("missing_scope", scope=scope)
+from accueil.runtime import Runtime, lookup_principal
 
 
 async def runtime(request: Request) -> Runtime:
@@ -74,49 +33,6 @@ async def language(request: Request) -> str:
     return pick_language(request.headers.get("accept-language"), request.app.state.runtime.settings.default_language)
 
 
-class PrincipalCache:
-    """Recently verified tokens, so a busy integration does not cost a database read per request.
-
-    An entry lives at most ``ttl`` seconds; revoking a token publishes ``token.revoked``, which empties
-    the cache of every process listening on the event bus at once.
-    """
-
-    def __init__(self, ttl: float = 10.0, size: int = 1024) -> None:
-        self.ttl, self.size = ttl, size
-        self._entries: dict[str, tuple[float, Principal]] = {}
-        self.inflight: dict[str, asyncio.Future[Principal]] = {}
-        self._lock = threading.Lock()
-
-    def get(self, secret: str) -> Principal | None:
-        entry = self._entries.get(secret)
-        if entry is None or entry[0] < time.monotonic():
-            return None
-        return entry[1]
-
-    def put(self, secret: str, found: Principal) -> None:
-        with self._lock:
-            if len(self._entries) >= self.size:
-                self._entries.clear()
-            self._entries[secret] = (time.monotonic() + self.ttl, found)
-
-    def clear(self, _event: object = None) -> None:
-        with self._lock:
-            self._entries.clear()
-
-
-def _lookup_principal(rt: Runtime, secret: str) -> Principal:
-    with rt.read_factory() as session:
-        token = authenticate_token(session, secret)
-        if token is None:
-            raise Unauthenticated("unauthenticated")
-        return Principal(
-            user_id=token.user_id, username=token.user.username, role=token.user.role,
-            # capped by the user's role now, not only when the token was made: a demotion takes effect
-            site_id=token.user.site_id, scopes=frozenset(token.scopes.split()) & ROLE_SCOPES[token.user.role],
-            token_id=token.id,
-        )
-
-
 async def principal(request: Request, rt: Runtime = Depends(runtime)) -> Principal:
     header = request.headers.get("authorization", "")
     scheme, _, secret = header.partition(" ")
@@ -129,7 +45,7 @@ async def principal(request: Request, rt: Runtime = Depends(runtime)) -> Princip
     # One database check per token at a time: concurrent requests with the same token wait for it.
     inflight = rt.principals.inflight
     if secret not in inflight:
-        inflight[secret] = asyncio.ensure_future(run_in_threadpool(_lookup_principal, rt, secret))
+        inflight[secret] = asyncio.ensure_future(run_in_threadpool(lookup_principal, rt, secret))
         inflight[secret].add_done_callback(lambda _task: inflight.pop(secret, None))
     found = await asyncio.shield(inflight[secret])
     rt.principals.put(secret, found)

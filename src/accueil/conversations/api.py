@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
-from accueil.api.deps import Principal, Runtime, needs, principal, run_idempotent, runtime, session_dep
+from accueil.api.deps import needs, principal, run_idempotent, runtime, session_dep
 from accueil.conversations import canned, queries, service
 from accueil.conversations.content import AttachmentIn
 from accueil.conversations.models import (
@@ -48,8 +48,10 @@ from accueil.conversations.schemas import (
 from accueil.conversations.scope import check_case_scope, visible_cases
 from accueil.core.errors import NotFound, ValidationFailed
 from accueil.core.pagination import Page
+from accueil.core.permissions import Principal
 from accueil.customers.schemas import IdentityIn
 from accueil.customers.service import IdentityRef, normalise_identity
+from accueil.runtime import Runtime
 
 router = APIRouter(prefix="/api/v1", tags=["conversations"])
 

@@ -8,17 +8,15 @@ Everyone else (agents, supervisors, admins of the company) sees everything.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, NamedTuple
+from typing import NamedTuple
 
 from sqlalchemy import ColumnElement, exists, or_, select, true
 from sqlalchemy.orm import Session
 
 from accueil.conversations.models import Case, Motif
 from accueil.core.errors import PermissionDenied
+from accueil.core.permissions import Principal
 from accueil.identity.models import Role, Site
-
-if TYPE_CHECKING:  # the caller as the interfaces know it (API token or web session): role and site
-    from accueil.api.deps import Principal
 
 
 def partner_site(session: Session, caller: Principal) -> Site | None:

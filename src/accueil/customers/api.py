@@ -7,7 +7,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
-from accueil.api.deps import Principal, Runtime, needs, run_idempotent, runtime, session_dep
+from accueil.api.deps import needs, run_idempotent, runtime, session_dep
 from accueil.conversations import queries
 from accueil.conversations.api import page_body, parse_channel, parse_identities
 from accueil.conversations.models import Case
@@ -15,9 +15,11 @@ from accueil.conversations.schemas import InteractionOut, TimelineItem
 from accueil.conversations.scope import check_customer_scope, partner_site, visible_cases
 from accueil.core.errors import ValidationFailed
 from accueil.core.pagination import paginate
+from accueil.core.permissions import Principal
 from accueil.customers import service
 from accueil.customers.models import Customer, Identity
 from accueil.customers.schemas import CustomerIn, CustomerOut, IdentityIn, IdentityOut, MergeIn, MergeOut
+from accueil.runtime import Runtime
 
 router = APIRouter(prefix="/api/v1/customers", tags=["customers"])
 

@@ -7,10 +7,12 @@ from fastapi.responses import JSONResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from accueil.api.deps import Principal, Runtime, needs, principal, run_idempotent, runtime, session_dep
+from accueil.api.deps import needs, principal, run_idempotent, runtime, session_dep
+from accueil.core.permissions import Principal
 from accueil.identity import service
 from accueil.identity.models import Site, Team, User
 from accueil.identity.schemas import MeOut, SiteOut, TeamOut, TokenIn, TokenOut, UserOut
+from accueil.runtime import Runtime
 
 router = APIRouter(prefix="/api/v1", tags=["agents"])
 

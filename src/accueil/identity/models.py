@@ -10,6 +10,7 @@ from sqlalchemy import Boolean, CheckConstraint, Enum, ForeignKey, Integer, Stri
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from accueil.core import clock
+from accueil.core.permissions import Role
 from accueil.db.base import Base, IdColumn, IdMixin
 
 
@@ -29,13 +30,6 @@ class SiteKind(enum.StrEnum):
     in_house = "in_house"
     partner = "partner"
     agency = "agency"
-
-
-class Role(enum.StrEnum):
-    admin = "admin"
-    supervisor = "supervisor"
-    agent = "agent"
-    partner_agent = "partner_agent"
 
 
 class SkillKind(enum.StrEnum):

@@ -12,19 +12,11 @@ from sqlalchemy.orm import Session
 from accueil.core import clock
 from accueil.core.errors import Conflict, NotFound, ValidationFailed
 from accueil.core.events import Event
+from accueil.core.permissions import ROLE_SCOPES
 from accueil.core.security import SCOPES, hash_api_token, hash_password, new_api_token, verify_password
 from accueil.db.session import queue_event
 from accueil.identity.models import ApiToken, Role, Site, SiteKind, Skill, SkillKind, Team, User, WebSession
 from accueil.routing.config_loader import bump_config_version
-
-# The widest set of scopes each role's tokens may carry.
-ROLE_SCOPES: dict[Role, frozenset[str]] = {
-    Role.admin: frozenset(SCOPES),
-    Role.supervisor: frozenset(SCOPES) - {"admin"},
-    Role.agent: frozenset({"contacts:write", "cases:read", "cases:write", "customers:read", "customers:write",
-                           "routing:work"}),
-    Role.partner_agent: frozenset({"cases:read", "cases:write", "customers:read", "routing:work"}),
-}
 
 
 @dataclass(frozen=True)

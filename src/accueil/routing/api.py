@@ -7,9 +7,10 @@ from fastapi.responses import JSONResponse, Response
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from accueil.api.deps import Principal, Runtime, needs, run_idempotent, runtime, session_dep
+from accueil.api.deps import needs, run_idempotent, runtime, session_dep
 from accueil.core import clock
 from accueil.core.errors import NotFound, PermissionDenied, ValidationFailed
+from accueil.core.permissions import Principal
 from accueil.identity.models import Site, Skill, User
 from accueil.identity.service import do_set_skill
 from accueil.routing import admin, service
@@ -31,6 +32,7 @@ from accueil.routing.schemas import (
     TransferIn,
 )
 from accueil.routing.snapshot import HELD, to_datetime
+from accueil.runtime import Runtime
 
 router = APIRouter(prefix="/api/v1/routing", tags=["routing"])
 

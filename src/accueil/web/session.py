@@ -16,11 +16,12 @@ from datetime import timedelta
 from fastapi import Request
 from starlette.concurrency import run_in_threadpool
 
-from accueil.api.deps import Principal, Runtime
 from accueil.core import clock
 from accueil.core.errors import PermissionDenied
+from accueil.core.permissions import ROLE_SCOPES, Principal
 from accueil.identity.models import Role
-from accueil.identity.service import ROLE_SCOPES, authenticate_web_session, do_touch_web_session
+from accueil.identity.service import authenticate_web_session, do_touch_web_session
+from accueil.runtime import Runtime
 
 SESSION_COOKIE = "accueil_session"
 LOGIN_CSRF_COOKIE = "accueil_login_csrf"

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
-from accueil.api.deps import Principal, Runtime, needs, run_idempotent, runtime
+from accueil.api.deps import needs, run_idempotent, runtime
 from accueil.channels.callback import outcomes, service
 from accueil.channels.callback.models import Callback, CallbackAttempt, CallbackOutcome, CallbackStatus
 from accueil.channels.callback.policy import RetryPolicy
@@ -24,8 +24,10 @@ from accueil.conversations.service import access_case
 from accueil.core import clock
 from accueil.core.errors import NotFound
 from accueil.core.i18n import pick_language
+from accueil.core.permissions import Principal
 from accueil.db.idempotency import do_remember_response, find_replay, request_fingerprint
 from accueil.identity.models import Role
+from accueil.runtime import Runtime
 
 router = APIRouter(prefix="/api/v1", tags=["callbacks"])
 

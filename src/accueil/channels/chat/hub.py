@@ -19,8 +19,8 @@ from accueil.core import clock
 from accueil.core.events import Event
 
 if TYPE_CHECKING:
-    from accueil.api.deps import Runtime
     from accueil.channels.chat.api import Connection
+    from accueil.runtime import Runtime
 
 log = logging.getLogger(__name__)
 

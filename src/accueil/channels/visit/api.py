@@ -11,13 +11,15 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
-from accueil.api.deps import Principal, Runtime, needs, run_idempotent, runtime, session_dep
+from accueil.api.deps import needs, run_idempotent, runtime, session_dep
 from accueil.api.public import scoped_key
 from accueil.channels.visit import agencies, desk, service
 from accueil.channels.visit import slots as pure
 from accueil.channels.visit.models import Appointment
 from accueil.channels.visit.ratelimit import check_public_rate
 from accueil.core import clock
+from accueil.core.permissions import Principal
+from accueil.runtime import Runtime
 
 public = APIRouter(prefix="/api/v1/public", tags=["appointments (public)"])
 staff = APIRouter(prefix="/api/v1", tags=["agency desk"])

@@ -10,8 +10,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.exc import IntegrityError
 from starlette.concurrency import run_in_threadpool
 
-from accueil.api.deps import Principal, Runtime, needs, runtime
+from accueil.api.deps import needs, runtime
 from accueil.channels.voice.cti import EVENTS, CallSummary, CtiEvent, do_cti_event
+from accueil.core.permissions import Principal
+from accueil.runtime import Runtime
 
 router = APIRouter(prefix="/api/v1/cti", tags=["voice"])
 

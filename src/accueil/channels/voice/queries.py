@@ -4,17 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-if TYPE_CHECKING:
-    from accueil.api.deps import Principal
-
 from accueil.channels.voice.models import VoiceCall
 from accueil.conversations.models import Case, ChannelKind, Interaction, Motif
 from accueil.conversations.scope import visible_cases
+from accueil.core.permissions import Principal
 from accueil.customers.models import Customer, Identity, IdentityKind
 
 RECENT = 3
