@@ -44,7 +44,7 @@ from accueil.app import create_app
 from accueil.config import Settings
 from accueil.conversations.intake import InboundWriter
 from accueil.conversations.models import Case, ChannelKind, Interaction
-from accueil.conversations.service import ConversationConfig, InboundContact
+from accueil.conversations.service import InboundContact
 from accueil.core.events import make_event_bus
 from accueil.customers.models import IdentityKind
 from accueil.customers.service import IdentityRef
@@ -88,7 +88,7 @@ def fill(settings: Settings, cases: int, mine: int, seed: int) -> dict:
     build_demo(settings, DemoSpec(days=1, customers=50, seed=seed))
     engine = make_engine(settings.effective_database_url)
     runtime = make_runtime(settings, engine, make_event_bus())
-    writer = InboundWriter(runtime.factory, ConversationConfig.from_settings(settings), max_batch=64)
+    writer = InboundWriter(runtime.factory, runtime.conversation_config, max_batch=64)
     rng = random.Random(seed)
     kinds, weights = zip(*CHANNELS, strict=True)
     pending = []

@@ -27,7 +27,9 @@ from accueil.core.security import LoginThrottle
 from accueil.db import migrate
 from accueil.db.session import make_engine, make_read_session_factory, make_session_factory, write_lock_for
 from accueil.identity.service import authenticate_token
+from accueil.routing import reactions as routing_reactions
 from accueil.routing.config_loader import RoutingConfigCache
+from accueil.routing.enqueue import ArrivalDoor
 
 
 @dataclass
@@ -87,11 +89,15 @@ def build_runtime(settings: Settings) -> Runtime:
     return make_runtime(settings, engine, bus)
 
 
+# Reactions of one domain to another's events, run in the transaction that queues them (registered on import).
+REACTIONS = (routing_reactions,)
+
+
 def make_runtime(settings: Settings, engine: Engine, bus: EventBus) -> Runtime:
     factory = make_session_factory(engine, bus)
     notify.configure(notify.Transports.from_settings(settings))
     voice_adapter.configure(settings)
-    config = ConversationConfig.from_settings(settings)
+    config = ConversationConfig.from_settings(settings, work=ArrivalDoor())
     writer = (InlineInboundWriter(factory, config, write_lock=write_lock_for(engine), max_batch=32)
               if engine.dialect.name == "sqlite" else InboundWriter(factory, config, threads=4))
     return Runtime(settings=settings, factory=factory, read_factory=make_read_session_factory(engine), bus=bus,

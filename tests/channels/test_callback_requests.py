@@ -12,7 +12,7 @@ from accueil.analytics.wallboard import queue_board
 from accueil.channels.callback.models import Callback, CallbackAttempt
 from accueil.channels.callback.outcomes import do_record_outcome
 from accueil.channels.callback.policy import RetryPolicy, window_of
-from accueil.channels.callback.public import REQUESTS
+from accueil.channels.callback.public_api import REQUESTS
 from accueil.channels.callback.service import do_request_callback
 from accueil.conversations.models import ChannelKind, Interaction, InteractionEvent
 from accueil.conversations.service import do_receive_inbound

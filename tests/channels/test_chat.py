@@ -88,7 +88,7 @@ class Visitor:
 @pytest.fixture(autouse=True)
 def _fresh_limits() -> Iterator[None]:
     """Every visitor of these tests comes from 127.0.0.1: each test starts with a fresh per-address budget."""
-    from accueil.channels.callback.public import REQUESTS
+    from accueil.channels.callback.public_api import REQUESTS
     from accueil.channels.chat.api import STARTS, TRANSCRIPTS
 
     for limiter in (STARTS, TRANSCRIPTS, REQUESTS):

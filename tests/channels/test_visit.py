@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 
 from accueil.channels.visit import service
 from accueil.channels.visit.models import Appointment, AppointmentStatus
-from accueil.channels.visit.ratelimit import PUBLIC_BOOKINGS
+from accueil.channels.visit.public_api import PUBLIC_BOOKINGS
 from accueil.conversations.models import Case, Interaction
 from accueil.core.errors import Conflict
 from accueil.customers.models import Customer

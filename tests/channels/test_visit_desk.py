@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from accueil.channels.visit import desk
 from accueil.channels.visit.models import Appointment
-from accueil.channels.visit.ratelimit import PUBLIC_BOOKINGS
+from accueil.channels.visit.public_api import PUBLIC_BOOKINGS
 from accueil.conversations.models import Case, Interaction, InteractionEvent
 from accueil.core import clock
 from tests.channels.test_visit_support import booking, first_slot, make_agency

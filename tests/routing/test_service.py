@@ -11,6 +11,7 @@ from sqlalchemy import select
 from accueil.conversations.models import ChannelKind, Interaction, InteractionEvent, Outcome
 from accueil.conversations.service import do_receive_inbound
 from accueil.core.errors import Conflict, NotFound, ValidationFailed
+from accueil.flows import escalation
 from accueil.identity.models import Skill
 from accueil.identity.service import do_set_skill
 from accueil.routing import service
@@ -185,9 +186,9 @@ def test_escalate_moves_the_call_up_a_level_and_the_case_with_it(runtime, centre
     with runtime.factory() as session:
         tel_n2 = access_queue(session, "tel_n2").id
     with pytest.raises(ValidationFailed):
-        run(runtime, service.do_escalate, item_id=item, to_queue_id=tel_n1, now=at(3))  # not above level 1
+        run(runtime, escalation.escalate, item_id=item, to_queue_id=tel_n1, now=at(3))  # not above level 1
     run(runtime, service.do_set_presence, user_id=alice, presence=Presence.available, now=at(4))
-    result = run(runtime, service.do_escalate, item_id=item, to_queue_id=tel_n2, actor_id=chloe, now=at(5))
+    result = run(runtime, escalation.escalate, item_id=item, to_queue_id=tel_n2, actor_id=chloe, now=at(5))
     assert [o.agent for o in result.offers] == [alice]
     with runtime.factory() as session:
         interaction = session.get(Interaction, item)

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from accueil.channels.callback.models import Callback
-from accueil.channels.callback.public import REQUESTS
+from accueil.channels.callback.public_api import REQUESTS
 from accueil.core import clock
 from accueil.db.jobs import run_due_jobs
 from accueil.routing import service as routing

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import func, select
 
 from accueil.channels.visit.models import AgencyClosure, AgencySettings, Appointment
-from accueil.channels.visit.ratelimit import PUBLIC_BOOKINGS
+from accueil.channels.visit.public_api import PUBLIC_BOOKINGS
 from accueil.customers.models import Customer
 from tests.channels.test_visit_support import LINK, booking, first_slot, make_agency
 from tests.web.conftest import set_passwords

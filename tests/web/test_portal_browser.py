@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from accueil.channels.visit.models import Appointment
-from accueil.channels.visit.ratelimit import PUBLIC_BOOKINGS
+from accueil.channels.visit.public_api import PUBLIC_BOOKINGS
 from accueil.conversations.models import Interaction
 from tests.channels.test_visit_support import make_agency
 from tests.web.conftest import set_passwords, sign_in

@@ -18,13 +18,14 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import bindparam, select
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from accueil.config import Settings
+from accueil.conversations.cases import access_interaction, do_reopen_case
 from accueil.conversations.content import (
     AttachmentIn,
     ContentLimits,
@@ -44,7 +45,6 @@ from accueil.conversations.inbound_batch import (
     INSERT_JOB,
     INSERT_MESSAGE,
     INSERT_RECEIPT,
-    INSERT_ROUTING_ITEM,
     CaseRef,
     InboundBatch,
     current_batch,
@@ -66,7 +66,6 @@ from accueil.core.ids import id_at, new_id
 from accueil.customers.service import IdentityRef, access_customer
 from accueil.db.session import TRANSACTION_CACHE, WRITTEN_FILES, queue_event
 from accueil.identity.models import Skill
-from accueil.routing.models import Queue, routing_item_row
 
 log = logging.getLogger(__name__)
 
@@ -74,16 +73,36 @@ log = logging.getLogger(__name__)
 DEFAULT_SLA = {True: timedelta(hours=8), False: timedelta(hours=48)}
 
 
+class WorkDoor(Protocol):
+    """Where received work goes to wait for an agent: routing's door (``routing.enqueue.ArrivalDoor``).
+
+    A port, so conversations never imports the routing domain above it; the composition root plugs
+    routing in (``runtime.make_runtime``)."""
+
+    def queue_level(self, session: Session, queue_code: str) -> int: ...
+
+    def place(self, session: Session, *, queue_code: str, arrived: datetime) -> Any: ...
+
+    def item_row(self, *, placement: Any, interaction_id: str, case_id: str, priority: int, arrived: datetime,
+                 now: datetime, skills: list[list], motif_id: str | None) -> tuple[Any, dict]: ...
+
+    def announce(self, session: Session, *, interaction_id: str, case_id: str, customer_id: str, channel: str,
+                 queue_id: str | None, motif: str | None, case_created: bool, now: datetime) -> None: ...
+
+    def held_interactions(self, session: Session, *, case_id: str, agent_id: str) -> Any: ...
+
+
 @dataclass(frozen=True)
 class ConversationConfig:
     limits: ContentLimits
     attachments_root: Path
     repeat_window: timedelta
+    work: WorkDoor
     phone_region: str = "FR"
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> ConversationConfig:
-        return cls(
+    def from_settings(cls, settings: Settings, *, work: WorkDoor) -> ConversationConfig:
+        return cls(work=work,
             limits=ContentLimits(
                 max_body_chars=settings.max_body_chars,
                 max_attachment_bytes=settings.max_attachment_bytes,
@@ -133,10 +152,6 @@ class ReceiveResult:
 
 # Pre-built statements: compiled once, then only parameters change.
 _MOTIF = select(Motif.id, Motif.code, Motif.sla_hours).where(Motif.code == bindparam("code"), Motif.active.is_(True))
-_QUEUE_COLUMNS = (Queue.id, Queue.level, Queue.channel, Queue.target_seconds, Queue.opening_hours, Queue.timezone,
-                  Queue.closed_behaviour, Queue.closed_queue_id)
-_QUEUE = select(*_QUEUE_COLUMNS).where(Queue.code == bindparam("code"), Queue.active.is_(True))
-_QUEUE_BY_ID = select(*_QUEUE_COLUMNS).where(Queue.id == bindparam("id"), Queue.active.is_(True))
 _CASE_BY_REFERENCE = select(Case.id, Case.reference, Case.status, Case.customer_id, Case.motif_id).where(
     Case.reference == bindparam("reference")
 )
@@ -203,7 +218,7 @@ def _resolve_customer(session: Session, batch: InboundBatch, contact: InboundCon
 
 
 def _reference_row(session: Session, statement: Any, code: str | None, error: str) -> Any:
-    """A motif or queue by code, read once per transaction (a batch of contacts shares the answer)."""
+    """A motif by code, read once per transaction (a batch of contacts shares the answer)."""
     if code is None:
         return None
     cache = session.info.setdefault(TRANSACTION_CACHE, {})
@@ -248,15 +263,14 @@ def _receive(session: Session, batch: InboundBatch, contact: InboundContact, con
     body_text = contact.body_text or (html_to_text(body_html) if body_html else "")
     check_content(body_text=body_text, body_html=body_html, attachments=contact.attachments, limits=config.limits)
     motif = _reference_row(session, _MOTIF, contact.motif_code, "unknown_motif")
-    queue = _reference_row(session, _QUEUE, contact.queue_code, "unknown_queue")
+    queue_level = config.work.queue_level(session, contact.queue_code) if contact.queue_code is not None else None
+    placement = None
     motif_id = motif.id if motif else None
     customer_id, customer_created = _resolve_customer(session, batch, contact, now)
 
     interaction_id: str | None = None
     case: CaseRef | None = None
     if contact.interaction_id is not None:
-        from accueil.conversations.service import access_interaction
-
         batch.flush(session)
         live = access_interaction(session, contact.interaction_id)
         if live.customer_id != customer_id or live.ended_at is not None:
@@ -272,8 +286,6 @@ def _receive(session: Session, batch: InboundBatch, contact: InboundContact, con
     if case is not None and case.status is CaseStatus.closed:
         case = None  # a closed case stays closed; the contact opens a new one
     if case is not None and case.status is CaseStatus.resolved:
-        from accueil.conversations.service import do_reopen_case
-
         do_reopen_case(session, case_id=case.id, reason="customer_contact", now=now)
         case.status = CaseStatus.open
         batch.open_cases[(customer_id, case.motif_id)] = case
@@ -284,7 +296,8 @@ def _receive(session: Session, batch: InboundBatch, contact: InboundContact, con
     )
     if case is None:
         case = _open_case(session, batch, contact=contact, config=config, customer_id=customer_id, motif=motif,
-                          queue=queue, arrived=arrived, body_text=body_text, now=now, result=result)
+                          queue_level=queue_level, arrived=arrived, body_text=body_text, now=now,
+                          result=result)
     else:
         batch.touch(case, now)
     result.case_id, result.case_reference = case.id, case.reference or ""
@@ -293,30 +306,27 @@ def _receive(session: Session, batch: InboundBatch, contact: InboundContact, con
 
     if interaction_id is None:
         interaction_id = id_at(arrived.timestamp())
-        closed = _closed_behaviour(session, queue, arrived) if queue is not None else None
-        if closed == "overflow":
-            queue = session.connection().execute(_QUEUE_BY_ID, {"id": queue.closed_queue_id}).first() or queue
-        queued = queue is not None and closed not in ("reject", "callback")
+        if contact.queue_code is not None:
+            placement = config.work.place(session, queue_code=contact.queue_code, arrived=arrived)
+        queued = placement is not None and placement.queued
         batch.add(INSERT_INTERACTION, {
             "id": interaction_id, "case_id": case.id, "customer_id": customer_id, "channel": contact.channel,
-            "direction": Direction.inbound, "queue_id": queue.id if queue else None, "agent_id": None,
+            "direction": Direction.inbound, "queue_id": placement.queue_id if placement else None, "agent_id": None,
             "arrived_at": arrived, "queued_at": now if queued else None, "is_repeat_contact": result.repeat_contact,
         })
         events = [{"id": new_id(), "interaction_id": interaction_id, "kind": "arrived", "at": arrived,
                    "agent_id": None, "data": {"channel": contact.channel.value}}]
-        if queue is not None and not queued:
-            result.queue_closed = closed
+        if placement is not None and not queued:
+            result.queue_closed = placement.closed
             events.append({"id": new_id(), "interaction_id": interaction_id, "kind": "closed", "at": now,
-                           "agent_id": None, "data": {"queue_id": queue.id, "behaviour": closed}})
+                           "agent_id": None, "data": {"queue_id": placement.queue_id, "behaviour": placement.closed}})
         elif queued:
             events.append({"id": new_id(), "interaction_id": interaction_id, "kind": "queued", "at": now,
-                           "agent_id": None, "data": {"queue_id": queue.id}})
-            batch.add(INSERT_ROUTING_ITEM, routing_item_row(
-                interaction_id=interaction_id, case_id=case.id, queue_id=queue.id, channel=queue.channel,
-                priority=contact.priority, level=queue.level, arrived_at=arrived, queued_at=now,
-                sla_due_at=arrived + timedelta(seconds=queue.target_seconds),
-                skills=_language_requirement(session, contact.language), motif_id=case.motif_id,
-            ))
+                           "agent_id": None, "data": {"queue_id": placement.queue_id}})
+            batch.add(*config.work.item_row(
+                placement=placement, interaction_id=interaction_id, case_id=case.id, priority=contact.priority,
+                arrived=arrived, now=now, skills=_language_requirement(session, contact.language),
+                motif_id=case.motif_id))
         batch.add(INSERT_EVENT, events)
     message_id = id_at(arrived.timestamp())
     batch.add(INSERT_MESSAGE, {
@@ -340,28 +350,11 @@ def _receive(session: Session, batch: InboundBatch, contact: InboundContact, con
             "interaction_id": interaction_id, "case_id": case.id, "customer_id": customer_id,
             "message_id": message_id, "channel": contact.channel.value}, now))
         return result
-    queue_event(session, Event("interaction.arrived", {
-        "interaction_id": interaction_id, "case_id": case.id, "customer_id": customer_id,
-        "channel": contact.channel.value, "queue_id": queue.id if queue else None,
-        "motif": motif.code if motif else None, "case_created": result.case_created,
-    }, now))
+    config.work.announce(
+        session, interaction_id=interaction_id, case_id=case.id, customer_id=customer_id,
+        channel=contact.channel.value, queue_id=placement.queue_id if placement else None,
+        motif=motif.code if motif else None, case_created=result.case_created, now=now)
     return result
-
-
-def _closed_behaviour(session: Session, queue: Any, at: datetime) -> str | None:
-    """What the queue does with a contact arriving while it is closed; None when it is open."""
-    if not queue.opening_hours:
-        return None
-    cache = session.info.setdefault(TRANSACTION_CACHE, {})
-    key = ("hours", queue.id)
-    if key not in cache:
-        from accueil.routing.config_loader import parse_opening_hours
-
-        cache[key] = parse_opening_hours(queue.opening_hours, queue.timezone)
-    hours = cache[key]
-    if hours is None or hours.is_open(at.timestamp()) or queue.closed_behaviour == "wait":
-        return None
-    return queue.closed_behaviour
 
 
 def _language_requirement(session: Session, language: str | None) -> list[list]:
@@ -384,7 +377,7 @@ def _case_by_reference(session: Session, reference: str, customer_id: str) -> Ca
 
 
 def _open_case(session: Session, batch: InboundBatch, *, contact: InboundContact, config: ConversationConfig,
-               customer_id: str, motif: Any, queue: Any, arrived: datetime, body_text: str, now: datetime,
+               customer_id: str, motif: Any, queue_level: int | None, arrived: datetime, body_text: str, now: datetime,
                result: ReceiveResult) -> CaseRef:
     previous_id = None
     if motif is not None and config.repeat_window > timedelta(0):
@@ -399,7 +392,7 @@ def _open_case(session: Session, batch: InboundBatch, *, contact: InboundContact
     row = {
         "id": case_id, "reference": None, "customer_id": customer_id, "motif_id": motif.id if motif else None,
         "subject": contact.subject or body_text[:120] or None, "status": CaseStatus.new,
-        "level": queue.level if queue else 1, "priority": contact.priority, "sla_due_at": sla_due,
+        "level": queue_level or 1, "priority": contact.priority, "sla_due_at": sla_due,
         "team_id": None, "agent_id": None, "resolution_code": None, "reopen_count": 0, "repeat_contact_count": 0,
         "repeat_of_id": previous_id, "first_channel": contact.channel, "created_at": arrived, "updated_at": now,
         "resolved_at": None, "closed_at": None,

@@ -32,7 +32,6 @@ from accueil.conversations.models import (
 )
 from accueil.customers.models import Customer, Identity, IdentityKind
 from accueil.db.jobs import Job
-from accueil.routing.models import RoutingItem
 
 BATCH = "accueil_inbound_batch"  # session.info key of the batch in progress
 
@@ -81,9 +80,9 @@ INSERT_EVENT = InteractionEvent.__table__.insert()
 INSERT_MESSAGE = Message.__table__.insert()
 INSERT_RECEIPT = InboundReceipt.__table__.insert()
 INSERT_JOB = Job.__table__.insert()
-INSERT_ROUTING_ITEM = RoutingItem.__table__.insert()
+# Other domains' rows (routing's queue entries) are written after these and before the jobs.
 _PARENTS_FIRST = (INSERT_CUSTOMER, INSERT_IDENTITY, INSERT_CASE, INSERT_INTERACTION, INSERT_EVENT, INSERT_MESSAGE,
-                  INSERT_RECEIPT, INSERT_ROUTING_ITEM, INSERT_JOB)
+                  INSERT_RECEIPT)
 
 
 @dataclass
@@ -178,7 +177,8 @@ class InboundBatch:
                 if case is not None and case.id == row["id"]:
                     case.reference = row["reference"]
             self.unnumbered.clear()
-        for statement in _PARENTS_FIRST:
+        others = [statement for statement in self.rows if statement not in _PARENTS_FIRST and statement is not INSERT_JOB]
+        for statement in (*_PARENTS_FIRST, *others, INSERT_JOB):
             rows = self.rows.pop(statement, None)
             if rows:
                 connection.execute(statement, rows)

@@ -12,12 +12,18 @@ from typing import Any
 from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session
 
+from accueil.conversations.cases import (  # noqa: F401 - re-exported: part of the domain's service
+    access_case,
+    access_interaction,
+    do_reopen_case,
+)
 from accueil.conversations.content import (
     AttachmentIn,
     check_content,
     html_to_text,
     sanitise_html,
 )
+from accueil.conversations.events import CaseMotifChanged, CaseStatusChanged, InteractionEnded, logged_event
 from accueil.conversations.inbound import (  # noqa: F401 - re-exported: the domain's one entry point
     ConversationConfig,
     InboundContact,
@@ -38,12 +44,15 @@ from accueil.conversations.models import (
     Motif,
     Outcome,
 )
+from accueil.conversations.scope import check_user_may_take
 from accueil.core import clock
 from accueil.core.errors import Conflict, NotFound, ValidationFailed
 from accueil.core.events import Event
 from accueil.core.ids import id_at, new_id
+from accueil.core.permissions import ROUTABLE_ROLES
 from accueil.db.jobs import job_handler
 from accueil.db.session import queue_event
+from accueil.identity.models import User
 
 log = logging.getLogger(__name__)
 
@@ -141,20 +150,6 @@ def do_record_interaction_events(session: Session, records: list[EventRecord]) -
             session.expire(obj)
 
 
-def access_case(session: Session, case_id: str) -> Case:
-    case = session.get(Case, case_id)
-    if case is None:
-        raise NotFound("not_found", kind="case", id=case_id)
-    return case
-
-
-def access_interaction(session: Session, interaction_id: str) -> Interaction:
-    interaction = session.get(Interaction, interaction_id)
-    if interaction is None:
-        raise NotFound("not_found", kind="interaction", id=interaction_id)
-    return interaction
-
-
 def _record_event(
     session: Session, interaction: Interaction, kind: str, at: datetime, *, agent_id: str | None = None,
     data: dict | None = None,
@@ -184,11 +179,7 @@ def do_reply(
     body_html = sanitise_html(body_html) if body_html else None
     body_text = body_text or (html_to_text(body_html) if body_html else "")
     check_content(body_text=body_text, body_html=body_html, attachments=attachments or [], limits=config.limits)
-    from accueil.routing.models import RoutingItem
-
-    held = select(RoutingItem.interaction_id).where(RoutingItem.case_id == case.id,
-                                                    RoutingItem.agent_id == author_user_id,
-                                                    RoutingItem.status.in_(("active", "wrapup")))
+    held = config.work.held_interactions(session, case_id=case.id, agent_id=author_user_id)
     interaction = session.scalar(
         select(Interaction).where(Interaction.case_id == case.id)
         .order_by(Interaction.id.in_(held).desc(), Interaction.arrived_at.desc()).limit(1)
@@ -251,14 +242,12 @@ def _change_status(session: Session, case: Case, target: CaseStatus, *, now: dat
         ):
             _record_event(session, interaction, "ended", now, agent_id=actor_id, data={"reason": "case_resolved"})
             interaction.outcome = interaction.outcome or Outcome.handled
-            from accueil.routing.service import do_forget_item
-
-            do_forget_item(session, interaction_id=interaction.id, now=now)
+            # routing forgets the work of an ended interaction: it reacts to the event, in this transaction
+            queue_event(session, InteractionEnded(interaction_id=interaction.id, case_id=case.id), now)
     if target is CaseStatus.closed:
         case.closed_at = now
         case.resolved_at = case.resolved_at or now
-    queue_event(session, Event("case.status_changed", {"case_id": case.id, "from": previous.value,
-                                                       "to": target.value}, now))
+    queue_event(session, CaseStatusChanged(case_id=case.id, from_=previous.value, to=target.value), now)
 
 
 def do_change_status(session: Session, *, case_id: str, status: CaseStatus, actor_id: str | None = None,
@@ -273,26 +262,6 @@ def do_resolve_case(session: Session, *, case_id: str, resolution_code: str, act
                     now: datetime | None = None) -> Case:
     return do_change_status(session, case_id=case_id, status=CaseStatus.resolved, actor_id=actor_id,
                             resolution_code=resolution_code, now=now)
-
-
-def _reopen(session: Session, case: Case, *, now: datetime, reason: str) -> None:
-    if case.status not in (CaseStatus.resolved, CaseStatus.closed):
-        raise Conflict("case_not_resolved", status=case.status.value)
-    previous = case.status
-    case.status = CaseStatus.open
-    case.reopen_count += 1  # a reopened case was not resolved at first contact
-    case.resolved_at = None
-    case.closed_at = None
-    case.resolution_code = None
-    case.updated_at = now
-    queue_event(session, Event("case.reopened", {"case_id": case.id, "from": previous.value, "reason": reason},
-                               now))
-
-
-def do_reopen_case(session: Session, *, case_id: str, reason: str = "agent", now: datetime | None = None) -> Case:
-    case = access_case(session, case_id)
-    _reopen(session, case, now=now or clock.now(), reason=reason)
-    return case
 
 
 def do_record_interaction_event(
@@ -311,12 +280,10 @@ def do_record_interaction_event(
         interaction.outcome = outcome or interaction.outcome or (
             Outcome.handled if interaction.answered_at else Outcome.abandoned
         )
-        from accueil.routing.service import do_forget_item
-
-        do_forget_item(session, interaction_id=interaction.id, now=at)
     session.flush()
-    queue_event(session, Event(f"interaction.{kind}", {"interaction_id": interaction.id,
-                                                        "case_id": interaction.case_id}, at))
+    published = logged_event(kind)
+    if published is not None:
+        queue_event(session, published(interaction_id=interaction.id, case_id=interaction.case_id), at)
     return item
 
 
@@ -341,6 +308,14 @@ def do_escalate_case(session: Session, *, case_id: str, level: int, actor_id: st
     return case
 
 
+def check_motif_codes(session: Session, codes: list[str]) -> None:
+    """Every code names a motif (a site's scope, a queue's motif…)."""
+    known = set(session.scalars(select(Motif.code).where(Motif.code.in_(codes))))
+    for code in codes:
+        if code not in known:
+            raise ValidationFailed("unknown_motif", value=code)
+
+
 def do_set_motif(session: Session, *, case_id: str, motif_code: str, actor_id: str | None = None,
                  now: datetime | None = None) -> Case:
     """Name (or correct) what the customer wants; the SLA due time follows the new motif's delay."""
@@ -353,28 +328,19 @@ def do_set_motif(session: Session, *, case_id: str, motif_code: str, actor_id: s
         raise Conflict("case_closed")
     previous = case.motif_id
     case.motif_id, case.updated_at = motif.id, now
-    from accueil.routing.models import RoutingItem  # its work is routed by motif too (partner scope)
-
-    session.execute(update(RoutingItem).where(RoutingItem.case_id == case.id).values(
-        motif_id=motif.id, version=RoutingItem.version + 1))
     if motif.sla_hours:
         case.sla_due_at = case.created_at + timedelta(hours=motif.sla_hours)
-    queue_event(session, Event("case.motif_changed", {"case_id": case.id, "from": previous, "to": motif.id,
-                                                      "actor_id": actor_id}, now))
+    # routing re-labels the case's waiting work (it is routed by motif too: the partner scope)
+    queue_event(session, CaseMotifChanged(case_id=case.id, from_=previous, to=motif.id, actor_id=actor_id), now)
     return case
 
 
 def do_assign_case(session: Session, *, case_id: str, agent_id: str | None, actor_id: str | None = None,
                    now: datetime | None = None) -> Case:
     """Give a case to an agent (or take it back to nobody): it shows on their work list."""
-    from accueil.identity.models import User
-
     now = now or clock.now()
     case = access_case(session, case_id)
     if agent_id is not None:
-        from accueil.conversations.scope import check_user_may_take
-        from accueil.routing.config_loader import ROUTABLE_ROLES
-
         user = session.get(User, agent_id)
         if user is None or not user.active:
             raise NotFound("not_found", kind="user", id=agent_id)

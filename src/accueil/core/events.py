@@ -11,9 +11,9 @@ import json
 import logging
 import threading
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, ClassVar, Protocol
 
 from accueil.core import clock
 
@@ -37,6 +37,34 @@ class Event:
     def from_json(cls, raw: str | bytes) -> Event:
         payload = json.loads(raw)
         return cls(name=payload["name"], data=payload["data"], at=datetime.fromisoformat(payload["at"]))
+
+
+class DomainEvent:
+    """Base of the typed events: a frozen dataclass per event, declared in its domain's ``events.py``.
+
+    ``name`` is the public name (``domain.thing_happened``) that the live views, outbound webhooks,
+    analytics and privacy see; the fields are the payload. ``envelope`` wraps it for the bus.
+    """
+
+    name: ClassVar[str]
+    registry: ClassVar[dict[str, type[DomainEvent]]] = {}
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "name" in cls.__dict__:
+            if cls.name in DomainEvent.registry and DomainEvent.registry[cls.name] is not cls:
+                raise TypeError(f"event {cls.name!r} declared twice")
+            DomainEvent.registry[cls.name] = cls
+
+    def envelope(self, at: datetime | None = None) -> Event:
+        # A payload key that is a Python keyword (``from``) is spelt with a trailing underscore.
+        payload = {f.name.removesuffix("_"): getattr(self, f.name) for f in fields(self)}  # type: ignore[arg-type]
+        return Event(self.name, payload, at or clock.now())
+
+
+def event_type(name: str) -> type[DomainEvent]:
+    """The typed event of a published name (every published name has one: see docs/events.md)."""
+    return DomainEvent.registry[name]
 
 
 Handler = Callable[[Event], None]

@@ -21,6 +21,9 @@ class Role(enum.StrEnum):
     partner_agent = "partner_agent"
 
 
+# The roles that take work (calls, chats, cases): everyone but administrators.
+ROUTABLE_ROLES = (Role.agent, Role.partner_agent, Role.supervisor)
+
 # The widest set of scopes each role's tokens may carry.
 ROLE_SCOPES: dict[Role, frozenset[str]] = {
     Role.admin: frozenset(SCOPES),

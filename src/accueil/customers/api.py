@@ -19,6 +19,7 @@ from accueil.core.permissions import Principal
 from accueil.customers import service
 from accueil.customers.models import Customer, Identity
 from accueil.customers.schemas import CustomerIn, CustomerOut, IdentityIn, IdentityOut, MergeIn, MergeOut
+from accueil.flows import merge
 from accueil.runtime import Runtime
 
 router = APIRouter(prefix="/api/v1/customers", tags=["customers"])
@@ -89,7 +90,7 @@ async def add_identity(customer_id: str, payload: IdentityIn, request: Request, 
 async def merge_customer(customer_id: str, payload: MergeIn, request: Request, rt: Runtime = Depends(runtime),
                          caller: Principal = Depends(needs("customers:write"))) -> JSONResponse:
     def work(session: Session) -> MergeOut:
-        return MergeOut.model_validate(service.do_merge_customers(
+        return MergeOut.model_validate(merge.merge_customers(
             session, source_id=customer_id, target_id=payload.into, merged_by_id=caller.user_id,
             reason=payload.reason))
 

@@ -141,6 +141,17 @@ def do_add_identity(session: Session, *, customer_id: str, ref: IdentityRef, ver
     return identity
 
 
+def check_merge(session: Session, *, source_id: str, target_id: str) -> tuple[Customer, Customer]:
+    """Both customers, if ``source`` may be merged into ``target``."""
+    source = access_customer(session, source_id, follow_merge=False)
+    target = access_customer(session, target_id)
+    if source.merged_into_id is not None:
+        raise ValidationFailed("customer_merged", id=source.id, into=source.merged_into_id)
+    if source.id == target.id:
+        raise ValidationFailed("merge_same_customer")
+    return source, target
+
+
 def do_merge_customers(
     session: Session,
     *,
@@ -148,23 +159,18 @@ def do_merge_customers(
     target_id: str,
     merged_by_id: str | None = None,
     reason: str | None = None,
+    moved_history: dict[str, int] | None = None,
     now: datetime | None = None,
 ) -> CustomerMerge:
-    """Move identities, cases and interactions of ``source`` to ``target``; ``source`` then redirects."""
-    from accueil.conversations.service import do_move_customer_history
-
+    """Move the identities of ``source`` to ``target``; ``source`` then redirects. Its cases and
+    interactions move in the same unit of work (``flows.merge``), and ``moved_history`` counts them."""
     now = now or clock.now()
-    source = access_customer(session, source_id, follow_merge=False)
-    target = access_customer(session, target_id)
-    if source.merged_into_id is not None:
-        raise ValidationFailed("customer_merged", id=source.id, into=source.merged_into_id)
-    if source.id == target.id:
-        raise ValidationFailed("merge_same_customer")
+    source, target = check_merge(session, source_id=source_id, target_id=target_id)
     moved = {
         "identities": session.execute(
             update(Identity).where(Identity.customer_id == source.id).values(customer_id=target.id)
         ).rowcount,
-        **do_move_customer_history(session, source_id=source.id, target_id=target.id),
+        **(moved_history or {}),
     }
     target.display_name = target.display_name or source.display_name
     target.consent_email = target.consent_email or source.consent_email

@@ -7,12 +7,14 @@ import os
 import threading
 import time
 import weakref
+from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
-from accueil.core.events import Event, EventBus
+from accueil.core.events import DomainEvent, Event, EventBus
 
 READ_ONLY = "accueil_read_only"
 PENDING_EVENTS = "accueil_pending_events"
@@ -215,9 +217,32 @@ def make_read_session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(bind=engine.execution_options(**{READ_ONLY: True}), expire_on_commit=False)
 
 
-def queue_event(session: Session, event_: Event) -> None:
-    """Remember an event; it is published if and when the session commits."""
-    session.info.setdefault(PENDING_EVENTS, []).append(event_)
+Reaction = Callable[[Session, Event], None]
+_REACTIONS: dict[str, list[Reaction]] = {}
+
+
+def reacts_to(*events: type[DomainEvent]) -> Callable[[Reaction], Reaction]:
+    """Register a reaction run inside the transaction that queues one of ``events``.
+
+    This is how one domain follows another without calling back up the layers: the domain that owns
+    the change queues its event, the domain that depends on it reacts in the same unit of work (a
+    resolved case makes routing forget its work), so both commit or neither does.
+    """
+
+    def register(reaction: Reaction) -> Reaction:
+        for event_ in events:
+            _REACTIONS.setdefault(event_.name, []).append(reaction)
+        return reaction
+
+    return register
+
+
+def queue_event(session: Session, event_: Event | DomainEvent, at: datetime | None = None) -> None:
+    """Remember an event; it is published if and when the session commits. Reactions run now."""
+    envelope = event_ if isinstance(event_, Event) else event_.envelope(at)
+    session.info.setdefault(PENDING_EVENTS, []).append(envelope)
+    for reaction in _REACTIONS.get(envelope.name, ()):
+        reaction(session, envelope)
 
 
 def _publish_after_commit(factory: sessionmaker[Session], bus: EventBus | None) -> None:

@@ -45,6 +45,7 @@ from accueil.identity.service import (
     do_set_skill,
 )
 from accueil.routing.admin import do_save_queue
+from accueil.routing.enqueue import ArrivalDoor
 from accueil.routing.models import Queue, TargetKind
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -103,7 +104,7 @@ def build_demo(settings: Settings, spec: DemoSpec, *, reset: bool = False,
                 summary = DemoSummary(created=False)
                 _count(session, summary)
                 return summary
-        builder = _Builder(factory, spec, ConversationConfig.from_settings(settings), progress)
+        builder = _Builder(factory, spec, ConversationConfig.from_settings(settings, work=ArrivalDoor()), progress)
         return builder.build(now or clock.now())
     finally:
         engine.dispose()

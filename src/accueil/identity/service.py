@@ -5,18 +5,18 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from accueil.core import clock
 from accueil.core.errors import Conflict, NotFound, ValidationFailed
-from accueil.core.events import Event
 from accueil.core.permissions import ROLE_SCOPES
 from accueil.core.security import SCOPES, hash_api_token, hash_password, new_api_token, verify_password
 from accueil.db.session import queue_event
+from accueil.identity.events import StaffingChanged, TokenRevoked
 from accueil.identity.models import ApiToken, Role, Site, SiteKind, Skill, SkillKind, Team, User, WebSession
-from accueil.routing.config_loader import bump_config_version
 
 
 @dataclass(frozen=True)
@@ -38,7 +38,7 @@ def do_create_site(session: Session, *, code: str, name: str, kind: SiteKind, ti
                 motif_codes=motif_codes)
     session.add(site)
     session.flush()
-    bump_config_version(session)
+    queue_event(session, StaffingChanged(kind="site"))
     return site
 
 
@@ -46,7 +46,7 @@ def do_create_team(session: Session, *, site: Site, name: str, level: int = 1) -
     team = Team(site_id=site.id, name=name, level=level)
     session.add(team)
     session.flush()
-    bump_config_version(session)
+    queue_event(session, StaffingChanged(kind="team"))
     return team
 
 
@@ -68,7 +68,7 @@ def do_create_user(
     )
     session.add(user)
     session.flush()
-    bump_config_version(session)
+    queue_event(session, StaffingChanged(kind="user"))
     return user
 
 
@@ -83,14 +83,14 @@ def do_set_skill(session: Session, *, user: User, skill: Skill, level: int) -> N
         if existing is not None:
             session.delete(existing)
             session.flush()
-            bump_config_version(session)
+            queue_event(session, StaffingChanged(kind="agent_skill"))
         return
     if existing is None:
         session.add(AgentSkill(user_id=user.id, skill_id=skill.id, level=level))
     else:
         existing.level = level
     session.flush()
-    bump_config_version(session)
+    queue_event(session, StaffingChanged(kind="agent_skill"))
 
 
 def do_create_api_token(session: Session, *, user: User, name: str, scopes: list[str] | None = None,
@@ -124,7 +124,7 @@ def do_revoke_api_token(session: Session, *, token_id: str, now: datetime | None
     if token is None:
         raise NotFound("not_found", kind="token", id=token_id)
     token.revoked_at = now or clock.now()
-    queue_event(session, Event("token.revoked", {"token_id": token.id}, token.revoked_at))
+    queue_event(session, TokenRevoked(token_id=token.id), token.revoked_at)
 
 
 # Web sign-in ------------------------------------------------------------------------------------------------
@@ -243,7 +243,7 @@ def do_update_user(session: Session, *, user_id: str, display_name: str | None =
             raise ValidationFailed("validation_error", summary="display name: 1 to 200 characters")
         user.display_name = display_name.strip()
     if new_role is not user.role or (site.id if site else None) != user.site_id:  # API caches forget the user
-        queue_event(session, Event("token.revoked", {"user_id": user.id, "reason": "role_changed"}, clock.now()))
+        queue_event(session, TokenRevoked(user_id=user.id, reason="role_changed"))
     user.role, user.site_id, user.team_id = new_role, site.id if site else None, team.id if team else None
     if language is not None:
         user.language = language
@@ -254,7 +254,7 @@ def do_update_user(session: Session, *, user_id: str, display_name: str | None =
         if not active:
             _end_sessions(session, user.id, now or clock.now())
     session.flush()
-    bump_config_version(session)
+    queue_event(session, StaffingChanged(kind="user"))
     return user
 
 
@@ -278,11 +278,7 @@ def do_set_password(session: Session, *, user_id: str, password: str, now: datet
 
 def do_save_site(session: Session, *, code: str, name: str, kind: SiteKind, timezone: str = "Europe/Paris",
                  address: str | None = None, max_level: int = 3, motif_codes: list[str] | None = None) -> Site:
-    """Create the site ``code`` or update it."""
-    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-    from accueil.conversations.models import Motif
-
+    """Create the site ``code`` or update it (``flows.sites.save_site`` first checks the motifs it names)."""
     if not code.strip() or len(code) > 40 or not name.strip():
         raise ValidationFailed("validation_error", summary="a site needs a code (≤ 40) and a name")
     if not 1 <= max_level <= 3:
@@ -291,11 +287,6 @@ def do_save_site(session: Session, *, code: str, name: str, kind: SiteKind, time
         ZoneInfo(timezone)
     except (ZoneInfoNotFoundError, ValueError):
         raise ValidationFailed("validation_error", summary=f"unknown time zone {timezone!r}") from None
-    if motif_codes is not None:
-        known = set(session.scalars(select(Motif.code).where(Motif.code.in_(motif_codes))))
-        for motif in motif_codes:
-            if motif not in known:
-                raise ValidationFailed("unknown_motif", value=motif)
     site = session.scalar(select(Site).where(Site.code == code))
     if site is None:
         return do_create_site(session, code=code, name=name, kind=kind, timezone=timezone, address=address,
@@ -303,7 +294,7 @@ def do_save_site(session: Session, *, code: str, name: str, kind: SiteKind, time
     site.name, site.kind, site.timezone, site.address = name, kind, timezone, address
     site.max_level, site.motif_codes = max_level, motif_codes
     session.flush()
-    bump_config_version(session)
+    queue_event(session, StaffingChanged(kind="site"))
     return site
 
 
@@ -319,5 +310,5 @@ def do_create_skill(session: Session, *, code: str, kind: str, label_fr: str, la
                   label_en=label_en.strip() or code)
     session.add(skill)
     session.flush()
-    bump_config_version(session)
+    queue_event(session, StaffingChanged(kind="skill"))
     return skill

@@ -11,6 +11,7 @@ from accueil.api.deps import needs, run_idempotent, runtime, session_dep
 from accueil.core import clock
 from accueil.core.errors import NotFound, PermissionDenied, ValidationFailed
 from accueil.core.permissions import Principal
+from accueil.flows import escalation
 from accueil.identity.models import Site, Skill, User
 from accueil.identity.service import do_set_skill
 from accueil.routing import admin, service
@@ -191,7 +192,7 @@ async def escalate_item(interaction_id: str, payload: EscalateIn, request: Reque
         _holder_check(s, i, acting_as)
         queue_id = (admin.access_queue(s, payload.queue).id if payload.queue
                     else service.escalation_queue(s, item_id=i))
-        return service.do_escalate(s, rules=rt.routing_rules, item_id=i, to_queue_id=queue_id, actor_id=c.user_id,
+        return escalation.escalate(s, rules=rt.routing_rules, item_id=i, to_queue_id=queue_id, actor_id=c.user_id,
                                    reason=payload.reason)
 
     return await _item_action(action)(interaction_id, request, rt, caller)

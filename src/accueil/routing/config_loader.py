@@ -16,7 +16,8 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from accueil.conversations.models import Motif
-from accueil.identity.models import AgentSkill, Role, Site, SiteKind, Skill, Team, User
+from accueil.core.permissions import ROUTABLE_ROLES
+from accueil.identity.models import AgentSkill, Site, SiteKind, Skill, Team, User
 from accueil.routing.models import AgentState, Queue, QueueSkill, RoutingConfigVersion
 from accueil.routing.rules import (  # noqa: F401 - media_of re-exported
     DEFAULT_CAPACITY,
@@ -33,7 +34,6 @@ from accueil.routing.rules import (  # noqa: F401 - media_of re-exported
     media_of,
 )
 
-ROUTABLE_ROLES = (Role.agent, Role.partner_agent, Role.supervisor)
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 

@@ -9,9 +9,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from accueil.conversations.models import Case, CaseStatus, Interaction, Motif
+from accueil.core.permissions import ROUTABLE_ROLES
 from accueil.customers.models import Customer
 from accueil.identity.models import User
-from accueil.routing.config_loader import ROUTABLE_ROLES
 from accueil.routing.models import AgentState, Queue, RoutingItem
 from accueil.routing.snapshot import HELD
 

@@ -16,13 +16,14 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from accueil.conversations.models import Interaction, Outcome
+from accueil.conversations.models import Outcome
 from accueil.core import clock
 from accueil.core.errors import AccueilError, Conflict, NotFound, ValidationFailed
 from accueil.core.events import Event
+from accueil.core.permissions import ROUTABLE_ROLES
 from accueil.db.session import queue_event
 from accueil.identity.models import User
-from accueil.routing.config_loader import ROUTABLE_ROLES, RoutingConfigCache
+from accueil.routing.config_loader import RoutingConfigCache
 from accueil.routing.decisions import (
     Decision,
     ItemState,
@@ -34,7 +35,7 @@ from accueil.routing.decisions import (
     UnknownItem,
     UnknownQueue,
 )
-from accueil.routing.models import AgentState, Queue, RoutingItem, routing_item_row
+from accueil.routing.models import AgentState, Queue, RoutingItem
 from accueil.routing.snapshot import RoutingPass, to_datetime
 
 log = logging.getLogger(__name__)
@@ -245,11 +246,17 @@ def do_transfer(session: Session, *, rules: RoutingConfigCache, item_id: str, to
     return _finish(routing, decisions)
 
 
-def do_escalate(session: Session, *, rules: RoutingConfigCache, item_id: str, to_queue_id: str,
-                actor_id: str | None = None, reason: str | None = None, now: datetime | None = None) -> PassResult:
-    """N1 → N2: the item moves to a higher-level queue and its case goes up a level, history kept."""
-    from accueil.conversations.service import do_escalate_case
+@dataclass(frozen=True)
+class EscalatedItem:
+    result: PassResult
+    case_id: str
+    level: int  # the level of the queue it moved to: its case goes up to it
+    at: datetime
 
+
+def do_escalate_item(session: Session, *, rules: RoutingConfigCache, item_id: str, to_queue_id: str,
+                     now: datetime | None = None) -> EscalatedItem:
+    """N1 → N2, routing's half: the item moves to a higher-level queue (``flows.escalation`` raises its case)."""
     routing, row = _with_item(session, rules, item_id, now)
     routing.load_agents(available_only=True, skip_locked=True)
     try:
@@ -257,10 +264,8 @@ def do_escalate(session: Session, *, rules: RoutingConfigCache, item_id: str, to
     except RoutingError as exc:
         raise _as_error(exc) from exc
     result = _finish(routing, decisions)
-    level = routing.config.queues[to_queue_id].rules.level
-    do_escalate_case(session, case_id=row.case_id, level=level, actor_id=actor_id, reason=reason,
-                     now=routing.now)
-    return result
+    return EscalatedItem(result=result, case_id=row.case_id, level=routing.config.queues[to_queue_id].rules.level,
+                         at=routing.now)
 
 
 def escalation_queue(session: Session, *, item_id: str) -> str:
@@ -303,33 +308,6 @@ def predicted_wait(session: Session, *, rules: RoutingConfigCache, queue_id: str
     routing.load_agents(available_only=True)
     routing.load_waiting(queue_ids=[queue_id], skip_locked=False)
     return routing.engine.predicted_wait(queue_id, routing.t)
-
-
-# Enqueueing ---------------------------------------------------------------------------------------------------
-
-
-def do_enqueue(session: Session, *, interaction_id: str, queue_id: str, priority: int = 0,
-               skills: list[list] | None = None, now: datetime | None = None) -> RoutingItem:
-    """Put an existing interaction in a queue (a callback, an outbound task...)."""
-    now = now or clock.now()
-    interaction = session.get(Interaction, interaction_id)
-    if interaction is None:
-        raise NotFound("not_found", kind="interaction", id=interaction_id)
-    queue = session.get(Queue, queue_id)
-    if queue is None or not queue.active:
-        raise ValidationFailed("unknown_queue", value=queue_id)
-    if session.get(RoutingItem, interaction_id) is not None:
-        return session.get(RoutingItem, interaction_id)  # already queued: a repeat creates nothing
-    row = RoutingItem(**routing_item_row(
-        interaction_id=interaction_id, case_id=interaction.case_id, queue_id=queue.id, channel=queue.channel,
-        priority=priority, level=queue.level, arrived_at=interaction.arrived_at, queued_at=now,
-        sla_due_at=interaction.case.sla_due_at, skills=skills or [], motif_id=interaction.case.motif_id,
-    ))
-    session.add(row)
-    interaction.queue_id = queue.id
-    interaction.queued_at = interaction.queued_at or now
-    session.flush()
-    return row
 
 
 def do_forget_item(session: Session, *, interaction_id: str, now: datetime | None = None) -> bool:

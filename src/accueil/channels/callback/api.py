@@ -18,7 +18,7 @@ from accueil.api.deps import needs, run_idempotent, runtime
 from accueil.channels.callback import outcomes, service
 from accueil.channels.callback.models import Callback, CallbackAttempt, CallbackOutcome, CallbackStatus
 from accueil.channels.callback.policy import RetryPolicy
-from accueil.channels.callback.public import limit_requests, public_principal
+from accueil.channels.callback.public_api import limit_requests, public_principal
 from accueil.conversations.scope import check_case_scope
 from accueil.conversations.service import access_case
 from accueil.core import clock

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from accueil.channels.callback.models import Callback, CallbackAttempt, CallbackSource, CallbackStatus
 from accueil.channels.callback.notices import do_notify_customer, text
-from accueil.conversations.models import Case, ChannelKind, Direction, Interaction, Outcome
+from accueil.conversations.models import ChannelKind, Direction, Interaction, Outcome
 from accueil.conversations.service import (
     ConversationConfig,
     InboundContact,
@@ -41,8 +41,9 @@ from accueil.customers.service import (
 from accueil.db.jobs import do_schedule_job, job_handler
 from accueil.db.session import queue_event
 from accueil.identity.models import Skill
-from accueil.routing.models import Queue, RoutingItem, routing_item_row
-from accueil.routing.service import do_enqueue
+from accueil.routing.enqueue import ArrivalDoor, do_enqueue
+from accueil.routing.events import InteractionArrived
+from accueil.routing.models import Queue, RoutingItem
 
 DUE_KIND = "callback.due"
 LATEST = timedelta(days=60)  # a callback further out than this is a mistake
@@ -187,7 +188,7 @@ def do_request_callback(session: Session, *, phone: str, source: str, due_at: da
 def _default_config() -> ConversationConfig:
     from accueil.config import get_settings
 
-    return ConversationConfig.from_settings(get_settings())
+    return ConversationConfig.from_settings(get_settings(), work=ArrivalDoor())
 
 
 def _waiting_call(session: Session, interaction_id: str) -> RoutingItem:
@@ -226,29 +227,16 @@ def _queue_attempt(session: Session, callback: Callback, now: datetime, place: d
                               channel=ChannelKind.callback, direction=Direction.outbound, arrived_at=now)
     session.add(interaction)
     session.flush()
-    if place is None:
-        do_enqueue(session, interaction_id=interaction.id, queue_id=callback.queue_id, now=now,
-                   skills=_language_skills(session, callback.language))
-        queue_id = callback.queue_id
-    else:
-        queue = session.get(Queue, place["queue_id"])
-        row = routing_item_row(
-            interaction_id=interaction.id, case_id=callback.case_id, queue_id=queue.id, channel=queue.channel,
-            priority=place["priority"], level=place["level"], arrived_at=place["arrived_at"],
-            queued_at=place["queued_at"], sla_due_at=place["sla_due_at"], skills=place["skills"],
-            motif_id=session.get(Case, callback.case_id).motif_id)
-        row["stage"] = place["stage"]
-        session.add(RoutingItem(**row))
-        interaction.queue_id, interaction.queued_at = queue.id, now
-        queue_id = queue.id
+    arrival = InteractionArrived(
+        interaction_id=interaction.id, case_id=callback.case_id, customer_id=callback.customer_id,
+        channel=ChannelKind.callback.value, queue_id=place["queue_id"] if place else callback.queue_id,
+        callback_id=callback.id, attempt=number)
+    do_enqueue(session, interaction_id=interaction.id, queue_id=arrival.queue_id, now=now, place=place,
+               skills=_language_skills(session, callback.language) if place is None else None, announce=arrival)
     session.add(CallbackAttempt(callback_id=callback.id, number=number, interaction_id=interaction.id,
                                 queued_at=now))
     callback.status, callback.interaction_id, callback.attempts = CallbackStatus.queued, interaction.id, number
     session.flush()
-    queue_event(session, Event("interaction.arrived", {
-        "interaction_id": interaction.id, "case_id": callback.case_id, "customer_id": callback.customer_id,
-        "channel": ChannelKind.callback.value, "queue_id": queue_id, "callback_id": callback.id,
-        "attempt": number, "case_created": False}, now))
     return interaction
 
 

@@ -91,7 +91,7 @@ class Connection:
 
     def __init__(self, websocket: WebSocket, hub: ChatHub, language: str) -> None:
         self.ws, self.hub, self.language = websocket, hub, language
-        self.rt = hub.runtime
+        self.rt = websocket.app.state.runtime
         self.limits = limits_of(self.rt.settings)
         self.chat_id = self.interaction_id = self.case_id = ""
         self.watermark = 0  # every line up to this number is on the visitor's screen
@@ -374,7 +374,7 @@ class Connection:
         request_callback = getattr(callbacks, "do_request_callback", None)
         if request_callback is None:
             raise ChatError("callback_unavailable")
-        from accueil.channels.callback.public import REQUESTS
+        from accueil.channels.callback.public_api import REQUESTS
 
         settings = self.rt.settings  # the public callback form's budget: one per address, whatever the way in
         REQUESTS.hit(client_address(self.ws), limit=settings.callback_request_rate,

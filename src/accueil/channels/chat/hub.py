@@ -12,15 +12,35 @@ import logging
 import time
 from collections import deque
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
+from sqlalchemy.orm import Session, sessionmaker
+
+from accueil.channels.chat import service
+from accueil.channels.chat.service import queue_status
 from accueil.channels.chat.writer import ChatWriter
 from accueil.core import clock
-from accueil.core.events import Event
+from accueil.core.events import Event, EventBus
+from accueil.identity.models import User
+from accueil.routing.config_loader import RoutingConfigCache
 
-if TYPE_CHECKING:
-    from accueil.channels.chat.api import Connection
-    from accueil.runtime import Runtime
+
+class Connection(Protocol):
+    """What the hub needs of a visitor's socket (``chat/api.py`` holds the real one)."""
+
+    chat_id: str
+    interaction_id: str
+    case_id: str
+    agent_id: str | None
+    agent_name: str | None
+
+    def send(self, frame: dict) -> None: ...
+
+    def send_entry(self, frame: dict) -> None: ...
+
+    def joined(self, name: str) -> None: ...
+
+    def queue(self, position: int, wait_seconds: float | None) -> None: ...
 
 log = logging.getLogger(__name__)
 
@@ -29,15 +49,16 @@ ENDED_CASE_STATUSES = ("resolved", "closed")
 
 
 class ChatHub:
-    def __init__(self, runtime: Runtime, loop: asyncio.AbstractEventLoop) -> None:
-        self.runtime, self.loop = runtime, loop
+    def __init__(self, *, factory: sessionmaker[Session], read_factory: sessionmaker[Session], bus: EventBus,
+                 rules: RoutingConfigCache, loop: asyncio.AbstractEventLoop) -> None:
+        self.read_factory, self.rules, self.loop = read_factory, rules, loop
         self.by_interaction: dict[str, set[Connection]] = {}
         self.by_case: dict[str, set[Connection]] = {}
         self.rates: dict[str, deque[float]] = {}  # chat id -> times of its recent messages
-        self.writer = ChatWriter(runtime.factory)
+        self.writer = ChatWriter(factory)
         self._queue_refresh: asyncio.TimerHandle | None = None
         self._unsubscribe: list[Callable[[], None]] = [
-            runtime.bus.subscribe(self._on_event, prefix=prefix)
+            bus.subscribe(self._on_event, prefix=prefix)
             for prefix in ("message.sent", "routing.", "interaction.arrived", "case.status_changed", "chat.")
         ]
 
@@ -46,7 +67,9 @@ class ChatHub:
         """The app's hub, made on first use by a socket (on the event loop's thread)."""
         hub = getattr(app.state, "chat_hub", None)
         if hub is None:
-            hub = app.state.chat_hub = cls(app.state.runtime, asyncio.get_running_loop())
+            rt = app.state.runtime
+            hub = app.state.chat_hub = cls(factory=rt.factory, read_factory=rt.read_factory, bus=rt.bus,
+                                           rules=rt.routing_rules, loop=asyncio.get_running_loop())
         return hub
 
     def close(self) -> None:
@@ -112,7 +135,6 @@ class ChatHub:
 
     async def _sync(self, case_id: str) -> None:
         """An agent replied: number the reply in the chat's log and send it to the visitor's sockets."""
-        from accueil.channels.chat import service
 
         connections = list(self.by_case.get(case_id, ()))
         chats = {c.chat_id for c in connections}
@@ -131,12 +153,11 @@ class ChatHub:
                 connection.send_entry(frame)
 
     async def _agent(self, interaction_id: str, agent_id: str | None, *, joined: bool, ended: bool = False) -> None:
-        from accueil.identity.models import User
 
         name = None
         if joined and agent_id:
             def work() -> str | None:
-                with self.runtime.read_factory() as session:
+                with self.read_factory() as session:
                     user = session.get(User, agent_id)
                     return user.display_name if user else None
 
@@ -172,7 +193,6 @@ class ChatHub:
 
     async def refresh_queue(self, only: list[Connection] | None = None) -> None:
         """Place and estimated wait of every waiting visitor of this process, in one read."""
-        from accueil.channels.chat.service import queue_status
 
         waiting = only or [c for s in self.by_interaction.values() for c in s if c.agent_name is None]
         if not waiting:
@@ -180,8 +200,8 @@ class ChatHub:
         ids = list({c.interaction_id for c in waiting})
 
         def work() -> dict:
-            with self.runtime.read_factory() as session:
-                return queue_status(session, rules=self.runtime.routing_rules, interaction_ids=ids, now=clock.now())
+            with self.read_factory() as session:
+                return queue_status(session, rules=self.rules, interaction_ids=ids, now=clock.now())
 
         found = await self._in_thread(work)
         for connection in waiting:

@@ -16,7 +16,7 @@ from accueil.api.public import scoped_key
 from accueil.channels.visit import agencies, desk, service
 from accueil.channels.visit import slots as pure
 from accueil.channels.visit.models import Appointment
-from accueil.channels.visit.ratelimit import check_public_rate
+from accueil.channels.visit.public_api import check_public_rate
 from accueil.core import clock
 from accueil.core.permissions import Principal
 from accueil.runtime import Runtime

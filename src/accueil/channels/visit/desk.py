@@ -44,6 +44,8 @@ from accueil.core.errors import Conflict, NotFound, ValidationFailed
 from accueil.core.events import Event
 from accueil.core.ids import id_at
 from accueil.db.session import queue_event
+from accueil.routing.enqueue import announce_arrival
+from accueil.routing.events import InteractionArrived
 
 # The outcome of a visit, as the interaction's outcome (KPIs) and what becomes of the case.
 INTERACTION_OUTCOME = {VisitOutcome.resolved: Outcome.handled, VisitOutcome.follow_up: Outcome.handled,
@@ -108,6 +110,9 @@ def do_check_in(session: Session, *, appointment_id: str, actor_id: str | None =
     session.flush()
     do_record_interaction_event(session, interaction_id=interaction.id, kind="arrived", at=now, agent_id=actor_id,
                                 data={"channel": "visit", "appointment_id": appointment.id})
+    announce_arrival(session, InteractionArrived(
+        interaction_id=interaction.id, case_id=interaction.case_id, customer_id=interaction.customer_id,
+        channel=ChannelKind.visit.value, queue_id=None), now)
     appointment.status, appointment.arrived_at, appointment.interaction_id = (
         AppointmentStatus.arrived, now, interaction.id)
     _event(session, "appointment.arrived", appointment, now)

@@ -17,10 +17,10 @@ from accueil.channels.voice.models import VoiceCall
 from accueil.conversations.models import Interaction
 from accueil.conversations.service import ConversationConfig, do_set_motif
 from accueil.core.errors import NotFound, ValidationFailed
-from accueil.core.events import Event
-from accueil.db.session import queue_event
+from accueil.routing.enqueue import do_enqueue
+from accueil.routing.events import InteractionArrived
 from accueil.routing.models import Queue
-from accueil.routing.service import RoutingConfigCache, do_enqueue, predicted_wait
+from accueil.routing.service import RoutingConfigCache, predicted_wait
 
 
 @dataclass(frozen=True)
@@ -58,10 +58,9 @@ def do_route_call(session: Session, *, rules: RoutingConfigCache, provider: str,
     wait = predicted_wait(session, rules=rules, queue_id=queue.id, now=now)  # before joining: ahead of them
     do_cti_event(session, event=CtiEvent(provider=provider, call_id=call_id, event="queued", at=now,
                                          event_id=f"queued:{queue_code}", queue=queue_code), config=config)
-    do_enqueue(session, interaction_id=interaction.id, queue_id=queue.id, now=now)
-    queue_event(session, Event("interaction.arrived", {
-        "interaction_id": interaction.id, "case_id": interaction.case_id, "customer_id": interaction.customer_id,
-        "channel": "voice", "queue_id": queue.id, "case_created": False}, now))
+    do_enqueue(session, interaction_id=interaction.id, queue_id=queue.id, now=now, announce=InteractionArrived(
+        interaction_id=interaction.id, case_id=interaction.case_id, customer_id=interaction.customer_id,
+        channel="voice", queue_id=queue.id))
     return RoutedCall(interaction_id=interaction.id, queue_id=queue.id, predicted_wait=wait)
 
 

@@ -18,6 +18,7 @@ from accueil.conversations import canned
 from accueil.conversations.models import CannedResponse, ChannelKind, Motif
 from accueil.core.errors import AccueilError, NotFound, ValidationFailed
 from accueil.core.i18n import LANGUAGES, error_message
+from accueil.flows import sites
 from accueil.identity import service as agents
 from accueil.identity.models import AgentSkill, Role, Site, SiteKind, Skill, SkillKind, Team, User
 from accueil.routing import admin as queues
@@ -217,11 +218,11 @@ async def save_site(request: Request, user: WebUser = Depends(admin_user)) -> Re
         except ValueError:
             raise ValidationFailed("validation_error", summary="unknown site kind") from None
         motifs = [m for m in form.getlist("motif_codes") if isinstance(m, str) and m]
-        agents.do_save_site(session, code=_form_value(form, "code"), name=_form_value(form, "name"), kind=kind,
-                            timezone=_form_value(form, "timezone") or "Europe/Paris",
-                            address=_form_value(form, "address") or None,
-                            max_level=_default(_int_or_none(_form_value(form, "max_level"), "max level"), 3),
-                            motif_codes=motifs or None)
+        sites.save_site(session, code=_form_value(form, "code"), name=_form_value(form, "name"), kind=kind,
+                        timezone=_form_value(form, "timezone") or "Europe/Paris",
+                        address=_form_value(form, "address") or None,
+                        max_level=_default(_int_or_none(_form_value(form, "max_level"), "max level"), 3),
+                        motif_codes=motifs or None)
 
     return await _write(request, user, work, done="/admin/sites", template="admin/sites.html", load=_nothing)
 

@@ -27,10 +27,11 @@ from accueil.conversations.models import Case, Interaction, Motif
 from accueil.conversations.scope import Viewer, case_in_scope, check_case_scope
 from accueil.core import clock
 from accueil.core.errors import PermissionDenied, ValidationFailed
+from accueil.core.permissions import ROUTABLE_ROLES
+from accueil.flows import escalation
 from accueil.identity.models import Role, User
 from accueil.routing import queries as routing_queries
 from accueil.routing import service as routing
-from accueil.routing.config_loader import ROUTABLE_ROLES
 from accueil.routing.decisions import Presence
 from accueil.routing.models import Queue
 from accueil.web.i18n import translate
@@ -377,7 +378,7 @@ async def escalate(request: Request, interaction_id: str, reason: str = Form("")
     def up(session: Session) -> None:
         _check_holder(session, user, interaction_id)
         target = routing.escalation_queue(session, item_id=interaction_id)
-        routing.do_escalate(session, rules=rt.routing_rules, item_id=interaction_id, to_queue_id=target,
+        escalation.escalate(session, rules=rt.routing_rules, item_id=interaction_id, to_queue_id=target,
                             actor_id=user.user_id, reason=reason[:200] or None)
 
     await _write(request, up)

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from accueil.channels.callback import outcomes
 from accueil.channels.callback.models import Callback
 from accueil.channels.callback.policy import RetryPolicy, upcoming_windows
-from accueil.channels.callback.public import check_same_origin, limit_requests
+from accueil.channels.callback.public_api import check_same_origin, limit_requests
 from accueil.channels.callback.service import do_request_callback
 from accueil.conversations.models import Motif
 from accueil.core import clock

@@ -25,7 +25,7 @@ from accueil.channels.visit import agencies, messages, service
 from accueil.channels.visit import slots as pure
 from accueil.channels.visit.api import public_base
 from accueil.channels.visit.models import Appointment
-from accueil.channels.visit.ratelimit import check_public_rate, check_same_origin
+from accueil.channels.visit.public_api import check_public_rate, check_same_origin
 from accueil.conversations.models import Case, Motif
 from accueil.core import clock
 from accueil.core.errors import AccueilError, NotFound, ValidationFailed

@@ -19,11 +19,11 @@ from accueil.conversations.models import Case, CaseStatus, Motif
 from accueil.core import clock
 from accueil.core.errors import AccueilError
 from accueil.core.i18n import error_message
+from accueil.core.permissions import ROUTABLE_ROLES
 from accueil.customers.models import Customer, IdentityKind
 from accueil.customers.service import normalise_identity
 from accueil.identity.models import Site, User
 from accueil.routing import queries as routing_queries
-from accueil.routing.config_loader import ROUTABLE_ROLES
 from accueil.web.render import render
 from accueil.web.session import SUPERVISORS, WebUser, check_csrf, current_user, require_role
 
