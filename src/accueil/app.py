@@ -6,12 +6,15 @@ import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from types import ModuleType
 
 from fastapi import FastAPI
 
 from accueil import __version__
 from accueil.api.errors import install_error_handlers
 from accueil.api.limits import BodySizeLimit, request_limit
+from accueil.channels import registry
+from accueil.channels.voice.controls import AcceptedCallConnector
 from accueil.config import Settings, get_settings
 from accueil.db.jobs import JobRunner
 from accueil.db.session import (
@@ -26,19 +29,14 @@ log = logging.getLogger(__name__)
 DISPATCH_TRIGGERS = ("interaction.arrived", "routing.requeued", "routing.presence", "routing.freed")
 
 
-def register_job_handlers() -> None:
-    """Import every module that registers durable job handlers (the app and ``accueil worker`` both run them)."""
-    import accueil.channels.callback.service  # noqa: F401
-    import accueil.channels.notify  # noqa: F401
-    import accueil.channels.visit.service  # noqa: F401
-    import accueil.channels.voice.controls  # noqa: F401
-    import accueil.conversations.service  # noqa: F401
+def register_job_handlers() -> tuple[ModuleType, ...]:
+    """The modules whose durable job handlers this process runs (the app and ``accueil worker`` both)."""
+    return registry.job_modules()
 
 
 def create_app(settings: Settings | None = None, runtime: Runtime | None = None) -> FastAPI:
     settings = settings or (runtime.settings if runtime else get_settings())
     register_job_handlers()
-    from accueil.channels.voice.controls import AcceptedCallConnector
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

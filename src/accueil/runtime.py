@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from accueil.channels import notify
+from accueil.channels import notify, registry
+from accueil.channels.base import ChannelAdapters
 from accueil.channels.voice import adapter as voice_adapter
 from accueil.config import Settings
 from accueil.conversations.intake import InboundWriter, InlineInboundWriter
@@ -45,6 +46,7 @@ class Runtime:
     principals: PrincipalCache = field(default_factory=lambda: PrincipalCache())
     routing_rules: RoutingConfigCache = field(default_factory=lambda: RoutingConfigCache())
     login_throttle: LoginThrottle = field(default_factory=lambda: LoginThrottle())
+    channels: ChannelAdapters = field(default_factory=ChannelAdapters)  # the channel adapters, by kind
 
     def __post_init__(self) -> None:
         self.bus.subscribe(self.principals.clear, prefix="token.revoked")
@@ -95,13 +97,16 @@ REACTIONS = (routing_reactions,)
 
 def make_runtime(settings: Settings, engine: Engine, bus: EventBus) -> Runtime:
     factory = make_session_factory(engine, bus)
+    channels = registry.build_adapters(settings)
+    # Durable jobs (a notification, a call connection) run without a runtime at hand: they find the
+    # process's adapters through these two modules, pointed at the ones this runtime was built with.
     notify.configure(notify.Transports.from_settings(settings))
     voice_adapter.configure(settings)
     config = ConversationConfig.from_settings(settings, work=ArrivalDoor())
     writer = (InlineInboundWriter(factory, config, write_lock=write_lock_for(engine), max_batch=32)
               if engine.dialect.name == "sqlite" else InboundWriter(factory, config, threads=4))
     return Runtime(settings=settings, factory=factory, read_factory=make_read_session_factory(engine), bus=bus,
-                   conversation_config=config, inbound_writer=writer)
+                   conversation_config=config, inbound_writer=writer, channels=channels)
 
 
 def lookup_principal(rt: Runtime, secret: str) -> Principal:

@@ -11,15 +11,15 @@ Transports are configured once per process from the settings (``configure``); wi
 
 from __future__ import annotations
 
-import smtplib
 from dataclasses import dataclass
 from datetime import datetime
 from email.message import EmailMessage
-from email.utils import format_datetime, make_msgid
 
-import httpx
 from sqlalchemy.orm import Session
 
+from accueil.channels.base import ChannelAdapter, OutboundMessage
+from accueil.channels.email.adapter import SmtpEmail
+from accueil.channels.sms.adapter import MAX_SMS, HttpSmsGateway
 from accueil.config import Settings
 from accueil.db.jobs import do_schedule_job, job_handler
 
@@ -27,7 +27,6 @@ EMAIL_KIND = "notify.email"
 SMS_KIND = "notify.sms"
 MAX_SUBJECT = 200
 MAX_BODY = 50_000
-MAX_SMS = 1_600  # ten concatenated SMS segments
 
 
 @dataclass(frozen=True)
@@ -51,13 +50,25 @@ class Transports:
                    sms_gateway_url=settings.sms_gateway_url, sms_gateway_token=settings.sms_gateway_token,
                    sms_sender=settings.sms_sender)
 
+    def email_adapter(self) -> SmtpEmail:
+        return SmtpEmail(host=self.smtp_host, port=self.smtp_port, username=self.smtp_username,
+                         password=self.smtp_password, starttls=self.smtp_starttls, mail_from=self.mail_from,
+                         timeout_seconds=self.timeout_seconds)
+
+    def sms_adapter(self) -> HttpSmsGateway:
+        return HttpSmsGateway(url=self.sms_gateway_url, token=self.sms_gateway_token, sender=self.sms_sender,
+                              timeout_seconds=self.timeout_seconds)
+
+    def adapters(self) -> list[ChannelAdapter]:
+        return [self.email_adapter(), self.sms_adapter()]
+
     @property
     def email_enabled(self) -> bool:
-        return bool(self.smtp_host)
+        return self.email_adapter().enabled
 
     @property
     def sms_enabled(self) -> bool:
-        return bool(self.sms_gateway_url)
+        return self.sms_adapter().enabled
 
 
 _transports = Transports()
@@ -102,38 +113,15 @@ def do_queue_sms(session: Session, *, to: str, text: str, dedupe_key: str, now: 
 
 
 def build_email(transports: Transports, *, to: str, subject: str, body: str, now: datetime) -> EmailMessage:
-    message = EmailMessage()
-    message["From"] = transports.mail_from
-    message["To"] = to
-    message["Subject"] = subject
-    message["Date"] = format_datetime(now)
-    message["Message-ID"] = make_msgid(domain=transports.mail_from.rpartition("@")[2].strip(" >") or None)
-    message["Auto-Submitted"] = "auto-generated"
-    message.set_content(body)
-    return message
+    return transports.email_adapter().build(OutboundMessage(to=to, subject=subject, text=body), now=now)
 
 
 @job_handler(EMAIL_KIND)
 def _send_email(session: Session, payload: dict, now: datetime) -> None:
-    transports = _transports
-    if not transports.email_enabled:
-        raise RuntimeError("no SMTP server configured (ACCUEIL_SMTP_HOST)")
-    message = build_email(transports, to=payload["to"], subject=payload["subject"], body=payload["body"], now=now)
-    with smtplib.SMTP(transports.smtp_host, transports.smtp_port, timeout=transports.timeout_seconds) as smtp:
-        if transports.smtp_starttls:
-            smtp.starttls()
-        if transports.smtp_username:
-            smtp.login(transports.smtp_username, transports.smtp_password)
-        smtp.send_message(message)
+    _transports.email_adapter().send(
+        OutboundMessage(to=payload["to"], subject=payload["subject"], text=payload["body"]), now=now)
 
 
 @job_handler(SMS_KIND)
 def _send_sms(session: Session, payload: dict, now: datetime) -> None:
-    transports = _transports
-    if not transports.sms_enabled:
-        raise RuntimeError("no SMS gateway configured (ACCUEIL_SMS_GATEWAY_URL)")
-    headers = {"Authorization": f"Bearer {transports.sms_gateway_token}"} if transports.sms_gateway_token else {}
-    body = {"to": payload["to"], "text": payload["text"], "from": transports.sms_sender or None}
-    response = httpx.post(transports.sms_gateway_url, json=body, headers=headers,
-                          timeout=transports.timeout_seconds)
-    response.raise_for_status()
+    _transports.sms_adapter().send(OutboundMessage(to=payload["to"], text=payload["text"]))

@@ -19,8 +19,10 @@ from typing import Protocol
 
 import httpx
 
+from accueil.channels.base import Capabilities, ChannelAdapter
 from accueil.channels.voice import twilio
 from accueil.config import Settings
+from accueil.conversations.models import ChannelKind
 from accueil.core.errors import AccueilError
 
 COMMANDS = ("connect", "hold", "resume", "transfer", "hangup")
@@ -42,10 +44,13 @@ class CallCommand:
     language: str = "fr"
 
 
-class VoiceProvider(Protocol):
-    name: str
+class VoiceProvider(ChannelAdapter, Protocol):
+    """A ``ChannelAdapter`` of the voice channel whose outbound messages are ``CallCommand``s."""
 
     def send(self, command: CallCommand) -> None: ...
+
+
+VOICE = Capabilities(commands=COMMANDS)
 
 
 @dataclass(frozen=True)
@@ -56,6 +61,12 @@ class TwilioProvider:
     api_base: str = "https://api.twilio.com"
     timeout_seconds: float = 5.0
     name: str = "twilio"
+    kind: ChannelKind = ChannelKind.voice
+    capabilities: Capabilities = VOICE
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.account_sid and self.auth_token)
 
     def twiml_for(self, command: CallCommand) -> dict[str, str]:
         hold_url = f"{self.public_url.rstrip('/')}/webhooks/twilio/hold?lang={command.language}"
@@ -87,6 +98,12 @@ class CommandWebhookProvider:
     token: str = ""
     timeout_seconds: float = 5.0
     name: str = "generic"
+    kind: ChannelKind = ChannelKind.voice
+    capabilities: Capabilities = VOICE
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.url)
 
     def send(self, command: CallCommand) -> None:
         headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
@@ -104,16 +121,20 @@ class CommandWebhookProvider:
 _providers: dict[str, VoiceProvider] = {}
 
 
+def providers_from(settings: Settings) -> list[VoiceProvider]:
+    """The voice providers the settings configure (none: calls are controlled in accueil only)."""
+    providers: list[VoiceProvider] = [
+        TwilioProvider(settings.twilio_account_sid, settings.twilio_auth_token, settings.public_url,
+                       settings.twilio_api_base),
+        CommandWebhookProvider(settings.cti_command_url, settings.cti_command_token),
+    ]
+    return [provider for provider in providers if provider.enabled]
+
+
 def configure(settings: Settings) -> dict[str, VoiceProvider]:
     """This process's providers, by the name the calls carry; returns the previous set (tests restore it)."""
     global _providers
-    providers: dict[str, VoiceProvider] = {}
-    if settings.twilio_account_sid and settings.twilio_auth_token:
-        providers["twilio"] = TwilioProvider(settings.twilio_account_sid, settings.twilio_auth_token,
-                                             settings.public_url, settings.twilio_api_base)
-    if settings.cti_command_url:
-        providers["generic"] = CommandWebhookProvider(settings.cti_command_url, settings.cti_command_token)
-    previous, _providers = _providers, providers
+    previous, _providers = _providers, {provider.name: provider for provider in providers_from(settings)}
     return previous
 
 

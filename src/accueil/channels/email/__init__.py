@@ -1,0 +1,1 @@
+"""Email: sending through SMTP today; receiving (SMTP listener, IMAP) comes with the written-channels work."""

@@ -1,0 +1,53 @@
+"""Email out through an SMTP server (``ACCUEIL_SMTP_*``): one ``ChannelAdapter``."""
+
+from __future__ import annotations
+
+import smtplib
+from dataclasses import dataclass
+from datetime import datetime
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid
+
+from accueil.channels.base import Capabilities, OutboundMessage
+from accueil.conversations.models import ChannelKind
+from accueil.core import clock
+
+
+@dataclass(frozen=True)
+class SmtpEmail:
+    host: str = ""
+    port: int = 25
+    username: str = ""
+    password: str = ""
+    starttls: bool = False
+    mail_from: str = "accueil <noreply@localhost>"
+    timeout_seconds: float = 10.0
+    kind: ChannelKind = ChannelKind.email
+    name: str = "smtp"
+    capabilities: Capabilities = Capabilities(attachments=True, html=True)
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.host)
+
+    def build(self, message: OutboundMessage, *, now: datetime) -> EmailMessage:
+        email = EmailMessage()
+        email["From"] = self.mail_from
+        email["To"] = message.to
+        email["Subject"] = message.subject or ""
+        email["Date"] = format_datetime(now)
+        email["Message-ID"] = make_msgid(domain=self.mail_from.rpartition("@")[2].strip(" >") or None)
+        email["Auto-Submitted"] = "auto-generated"  # RFC 3834: no auto-reply loops with our notifications
+        email.set_content(message.text)
+        return email
+
+    def send(self, message: OutboundMessage, *, now: datetime | None = None) -> None:
+        if not self.enabled:
+            raise RuntimeError("no SMTP server configured (ACCUEIL_SMTP_HOST)")
+        email = self.build(message, now=now or clock.now())
+        with smtplib.SMTP(self.host, self.port, timeout=self.timeout_seconds) as smtp:
+            if self.starttls:
+                smtp.starttls()
+            if self.username:
+                smtp.login(self.username, self.password)
+            smtp.send_message(email)
