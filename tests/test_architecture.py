@@ -139,7 +139,9 @@ def mutual_folder_pairs() -> list[tuple[str, str]]:
 
 
 def function_local_imports() -> list[str]:
-    """``import accueil…`` inside a function body or a TYPE_CHECKING block, outside the entry points."""
+    """``import accueil…`` of another folder inside a function body or a TYPE_CHECKING block, outside the
+    entry points. (A lazy import within one folder is allowed: the workforce CLI keeps OR-Tools and
+    statsmodels out of ``accueil --help``'s start-up.)"""
     found = []
     for path in sorted(SRC.rglob("*.py")):
         if "migrations" in path.parts:
@@ -156,8 +158,9 @@ def function_local_imports() -> list[str]:
                 hidden.extend(node.body)
         for block in hidden:
             for node in ast.walk(block):
-                if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("accueil") or (
-                        isinstance(node, ast.Import) and any(a.name.startswith("accueil") for a in node.names)):
+                names = [node.module or ""] if isinstance(node, ast.ImportFrom) else (
+                    [a.name for a in node.names] if isinstance(node, ast.Import) else [])
+                if any(name.startswith("accueil") and name.split(".")[:2] != module.split(".")[:2] for name in names):
                     found.append(f"{path.relative_to(SRC.parent)}:{node.lineno}")
     return sorted(set(found))
 
@@ -167,8 +170,6 @@ def test_every_module_has_a_layer():
         layer_of(module)
 
 
-# The ratchet while the last imports hidden in functions move to the top: it only ever goes down, to 0.
-KNOWN_HIDDEN = 61
 
 
 def test_imports_only_point_down():
@@ -180,7 +181,7 @@ def test_no_import_cycles():
 
 
 def test_no_imports_hidden_in_functions():
-    assert len(function_local_imports()) <= KNOWN_HIDDEN
+    assert function_local_imports() == []
 
 
 @pytest.mark.parametrize("module", ["accueil.core", "accueil.routing.engine", "accueil.workforce.erlang"])
@@ -203,7 +204,7 @@ def report() -> None:
     print(f"imports pointing up: {len(violations())} {dict(per_layer)}")
     print(f"import cycles: {len(cycles)} (largest {len(cycles[0]) if cycles else 0} modules)")
     print(f"mutual folder pairs: {len(pairs)} {pairs}")
-    print(f"accueil imports inside functions or TYPE_CHECKING: {len(hidden)}")
+    print(f"imports of another folder inside functions or TYPE_CHECKING: {len(hidden)}")
     if "-v" in sys.argv:
         print("\n".join(violations()))
         for group in cycles:

@@ -13,13 +13,12 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from accueil.core.errors import AccueilError
 from accueil.core.i18n import error_message, pick_language
 from accueil.core.ids import new_id
+from accueil.web.routes import html_error, is_web_path
 
 log = logging.getLogger(__name__)
 
 
 def error_response(request: Request, status: int, code: str, details: dict[str, Any]) -> Response:
-    from accueil.web.routes import html_error, is_web_path
-
     if is_web_path(request.url.path) and hasattr(request.app.state, "web_environments"):
         return html_error(request, status, code, details)  # people in a browser get a page, not JSON
     default = "fr"

@@ -25,6 +25,7 @@ from accueil.conversations.models import (
     ChannelKind,
     Interaction,
     InteractionEvent,
+    Motif,
 )
 from accueil.conversations.schemas import (
     AttachmentUpload,
@@ -119,8 +120,6 @@ async def post_inbound(request: Request) -> Response:
 
 @router.get("/motifs", response_model=list[MotifOut])
 def get_motifs(session: Session = Depends(session_dep), _: Principal = Depends(needs("cases:read"))) -> list:
-    from accueil.conversations.models import Motif
-
     return list(session.scalars(select(Motif).where(Motif.active.is_(True)).order_by(Motif.code)))
 
 

@@ -31,6 +31,7 @@ from accueil.conversations.models import (
     Message,
 )
 from accueil.customers.models import Customer, Identity, IdentityKind
+from accueil.customers.service import access_customer
 from accueil.db.jobs import Job
 
 BATCH = "accueil_inbound_batch"  # session.info key of the batch in progress
@@ -123,8 +124,6 @@ class InboundBatch:
         self.load_cases(session, known, since=since)
 
     def _load_owners(self, session: Session, values: list[str]) -> None:
-        from accueil.customers.service import access_customer
-
         connection = session.connection()
         statement = _OWNERS_LOCKING if connection.dialect.name == "postgresql" else _OWNERS
         for row in connection.execute(statement, {"values": values}).all():

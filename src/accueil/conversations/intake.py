@@ -29,6 +29,7 @@ from accueil.conversations.inbound import (
     flush_batch,
     receive_inbound,
 )
+from accueil.core import clock
 from accueil.db.session import SQLiteWriteLock
 
 log = logging.getLogger(__name__)
@@ -122,8 +123,6 @@ class InboundWriter:
         return future.set_running_or_notify_cancel()
 
     def _together(self, live: list[_Item], now: datetime | None = None) -> list[ReceiveResult]:
-        from accueil.core import clock
-
         now = now or clock.now()
         contacts = [contact for contact, _ in live]
         with self._factory() as session, session.begin():

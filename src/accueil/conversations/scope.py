@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from accueil.conversations.models import Case, Motif
 from accueil.core.errors import PermissionDenied
 from accueil.core.permissions import Principal
-from accueil.identity.models import Role, Site
+from accueil.identity.models import Role, Site, User
 
 
 def partner_site(session: Session, caller: Principal) -> Site | None:
@@ -90,7 +90,6 @@ class Viewer(NamedTuple):
 
 def check_user_may_take(session: Session, user_id: str, case: Case) -> None:
     """Work on ``case`` may be handed to this user only if they may see it (a partner, within its scope)."""
-    from accueil.identity.models import User
 
     user = session.get(User, user_id)
     if user is None or not user.active:

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from accueil.core.i18n import error_message
+
 
 class AccueilError(Exception):
     status_code = 400
@@ -20,8 +22,6 @@ class AccueilError(Exception):
             self.status_code = status_code
 
     def __str__(self) -> str:
-        from accueil.core.i18n import error_message
-
         return error_message(self.code, "en", self.details)
 
 

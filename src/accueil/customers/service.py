@@ -12,7 +12,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from accueil.core import clock
-from accueil.core.errors import NotFound, ValidationFailed
+from accueil.core.errors import Conflict, NotFound, ValidationFailed
 from accueil.core.events import Event
 from accueil.customers.models import Customer, CustomerMerge, Identity, IdentityKind
 from accueil.db.session import queue_event
@@ -131,7 +131,6 @@ def do_add_identity(session: Session, *, customer_id: str, ref: IdentityRef, ver
     existing = session.scalar(select(Identity).where(Identity.kind == ref.kind, Identity.value == ref.value))
     if existing is not None:
         if existing.customer_id != customer.id:
-            from accueil.core.errors import Conflict
 
             raise Conflict("identity_taken", kind=ref.kind.value, value=ref.value)
         return existing
@@ -194,7 +193,6 @@ def do_create_customer(
     consent_email: bool = False, consent_sms: bool = False, now: datetime | None = None,
 ) -> Customer:
     """Create a customer explicitly; an identity that already belongs to someone is a conflict."""
-    from accueil.core.errors import Conflict
 
     for ref in identities:
         if find_customer_by_identity(session, ref) is not None:

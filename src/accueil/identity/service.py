@@ -12,11 +12,23 @@ from sqlalchemy.orm import Session
 
 from accueil.core import clock
 from accueil.core.errors import Conflict, NotFound, ValidationFailed
+from accueil.core.i18n import LANGUAGES
 from accueil.core.permissions import ROLE_SCOPES
 from accueil.core.security import SCOPES, hash_api_token, hash_password, new_api_token, verify_password
 from accueil.db.session import queue_event
 from accueil.identity.events import StaffingChanged, TokenRevoked
-from accueil.identity.models import ApiToken, Role, Site, SiteKind, Skill, SkillKind, Team, User, WebSession
+from accueil.identity.models import (
+    AgentSkill,
+    ApiToken,
+    Role,
+    Site,
+    SiteKind,
+    Skill,
+    SkillKind,
+    Team,
+    User,
+    WebSession,
+)
 
 
 @dataclass(frozen=True)
@@ -74,7 +86,6 @@ def do_create_user(
 
 def do_set_skill(session: Session, *, user: User, skill: Skill, level: int) -> None:
     """Level 1-5; 0 takes the skill away."""
-    from accueil.identity.models import AgentSkill
 
     if not 0 <= level <= 5:
         raise ValidationFailed("validation_error", summary="skill level must be between 1 and 5 (0 removes it)")
@@ -205,8 +216,6 @@ def do_change_password(session: Session, *, user_id: str, current: str, new: str
 
 
 def do_set_language(session: Session, *, user_id: str, language: str) -> None:
-    from accueil.core.i18n import LANGUAGES
-
     if language not in LANGUAGES:
         raise ValidationFailed("validation_error", summary=f"language must be one of {', '.join(LANGUAGES)}")
     user = session.get(User, user_id)
@@ -222,7 +231,6 @@ def do_update_user(session: Session, *, user_id: str, display_name: str | None =
                    site_id: str | None = None, team_id: str | None = None, language: str | None = None,
                    email: str | None = None, active: bool | None = None, now: datetime | None = None) -> User:
     """Change a user's profile; deactivating them also signs them out everywhere."""
-    from accueil.core.i18n import LANGUAGES
 
     user = session.get(User, user_id)
     if user is None:

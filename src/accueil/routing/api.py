@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from accueil.api.deps import needs, run_idempotent, runtime, session_dep
+from accueil.conversations.scope import queue_in_scope
 from accueil.core import clock
 from accueil.core.errors import NotFound, PermissionDenied, ValidationFailed
 from accueil.core.permissions import Principal
@@ -205,7 +206,6 @@ async def escalate_item(interaction_id: str, payload: EscalateIn, request: Reque
 def list_queues_live(session: Session = Depends(session_dep), rt: Runtime = Depends(runtime),
                      caller: Principal = Depends(needs("routing:work"))) -> list[QueueLiveOut]:
     """Waiting work and the predicted wait per queue (a partner agent sees its site's levels and motifs)."""
-    from accueil.conversations.scope import queue_in_scope
 
     queues = session.scalars(select(Queue).where(Queue.active.is_(True)).order_by(Queue.code)).all()
     if caller.site_id and "routing:supervise" not in caller.scopes:

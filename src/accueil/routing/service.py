@@ -16,14 +16,15 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from accueil.conversations.models import Outcome
+from accueil.conversations.models import Case, Outcome
+from accueil.conversations.scope import check_user_may_take
 from accueil.core import clock
 from accueil.core.errors import AccueilError, Conflict, NotFound, ValidationFailed
 from accueil.core.events import Event
 from accueil.core.permissions import ROUTABLE_ROLES
 from accueil.db.session import queue_event
 from accueil.identity.models import User
-from accueil.routing.config_loader import RoutingConfigCache
+from accueil.routing.config_loader import RoutingConfigCache, bump_config_version
 from accueil.routing.decisions import (
     Decision,
     ItemState,
@@ -142,7 +143,6 @@ def do_set_capacity(session: Session, *, rules: RoutingConfigCache, user_id: str
             raise ValidationFailed("validation_error", summary=f"capacity for {media} must be 0 to 50")
     state = ensure_agent_state(session, user_id, now or clock.now())
     state.capacity = dict(capacity)
-    from accueil.routing.config_loader import bump_config_version
 
     bump_config_version(session)
     return state
@@ -227,8 +227,6 @@ def do_transfer(session: Session, *, rules: RoutingConfigCache, item_id: str, to
                 now: datetime | None = None) -> PassResult:
     """To a queue (its waiting clock restarts there) or to one named agent, who alone may take it."""
     if to_agent_id:
-        from accueil.conversations.models import Case
-        from accueil.conversations.scope import check_user_may_take
 
         item_row = session.get(RoutingItem, item_id)
         if item_row is not None:

@@ -10,9 +10,22 @@ from fastapi.staticfiles import StaticFiles
 
 from accueil.core.i18n import error_message
 from accueil.web.i18n import WEB_DIR, make_environments
+from accueil.web.live import router as live_router
 from accueil.web.render import is_htmx, redirect, render
-from accueil.web.session import CsrfFailed, LoginRequired
+from accueil.web.session import CsrfFailed, LoginRequired, current_user
 from accueil.web.views.account import home_of
+from accueil.web.views.account import router as account_router
+from accueil.web.views.admin import router as admin_router
+from accueil.web.views.admin_agency import router as admin_agency_router
+from accueil.web.views.admin_ivr import router as admin_ivr_router
+from accueil.web.views.agency import router as agency_router
+from accueil.web.views.agent import router as agent_router
+from accueil.web.views.callback import router as callback_router
+from accueil.web.views.calls import router as calls_router
+from accueil.web.views.chat import router as chat_router
+from accueil.web.views.portal import router as portal_router
+from accueil.web.views.supervisor import router as supervisor_router
+from accueil.web.views.workforce import router as workforce_router
 
 
 def is_web_path(path: str) -> bool:
@@ -47,35 +60,20 @@ def install_web(app: FastAPI) -> None:
     async def _csrf(request: Request, exc: CsrfFailed) -> Response:
         return html_error(request, 403, "csrf_failed", {})
 
-    from accueil.web.live import router as live_router
-    from accueil.web.views.account import router as account_router
-    from accueil.web.views.admin import router as admin_router
-    from accueil.web.views.admin_ivr import router as admin_ivr_router
-    from accueil.web.views.agent import router as agent_router
-    from accueil.web.views.calls import router as calls_router
-    from accueil.web.views.supervisor import router as supervisor_router
-    from accueil.web.views.workforce import router as workforce_router
 
     for router in (account_router, calls_router, agent_router, workforce_router, supervisor_router, admin_ivr_router,
                    admin_router, live_router):
         app.include_router(router)
-    from accueil.web.views.chat import router as chat_router
 
     app.include_router(chat_router)
-    from accueil.web.views.callback import router as callback_router
 
     app.include_router(callback_router)
-    from accueil.web.views.admin_agency import router as admin_agency_router
-    from accueil.web.views.agency import router as agency_router
-    from accueil.web.views.portal import router as portal_router
 
     for router in (portal_router, agency_router, admin_agency_router):
         app.include_router(router)
 
     @app.get("/", include_in_schema=False)
     async def home(request: Request) -> Response:
-        from accueil.web.session import current_user
-
         try:
             user = await current_user(request)
         except LoginRequired:

@@ -24,6 +24,8 @@ from typing import Any
 import click
 import numpy as np
 
+from accueil.config import get_settings
+
 DEFAULT_SHIFT_LENGTH_HOURS = 8
 
 
@@ -187,16 +189,10 @@ def _gap(rows: list) -> int:
 
 
 def _database_history(queue_code: str) -> list:
-    from accueil.config import get_settings
-    from accueil.db.session import make_engine, make_session_factory
-    from accueil.workforce.service import interval_history
+    # lazy, within the domain: the database and the solvers stay out of ``accueil --help``'s start-up
+    from accueil.workforce.service import database_interval_history
 
-    engine = make_engine(get_settings().effective_database_url)
-    try:
-        with make_session_factory(engine)() as session:
-            return interval_history(session, queue_code=queue_code, interval=900)
-    finally:
-        engine.dispose()
+    return database_interval_history(get_settings().effective_database_url, queue_code=queue_code)
 
 
 @wfm.command("staff")

@@ -11,8 +11,19 @@ from sqlalchemy.orm import Session
 
 from accueil.conversations.models import Interaction
 from accueil.core.errors import NotFound
+from accueil.db.session import make_engine, make_session_factory
 from accueil.routing.models import Queue
 from accueil.workforce.intervals import IntervalVolume
+
+
+def database_interval_history(url: str, *, queue_code: str, interval: int = 900) -> list[IntervalVolume]:
+    """``interval_history`` read from the database at ``url`` (the CLI's ``--queue``)."""
+    engine = make_engine(url)
+    try:
+        with make_session_factory(engine)() as session:
+            return interval_history(session, queue_code=queue_code, interval=interval)
+    finally:
+        engine.dispose()
 
 
 def interval_history(session: Session, *, queue_code: str, interval: int = 900,

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from accueil.channels.callback.models import Callback, CallbackAttempt, CallbackSource, CallbackStatus
 from accueil.channels.callback.notices import do_notify_customer, text
+from accueil.config import get_settings
 from accueil.conversations.models import ChannelKind, Direction, Interaction, Outcome
 from accueil.conversations.service import (
     ConversationConfig,
@@ -186,8 +187,6 @@ def do_request_callback(session: Session, *, phone: str, source: str, due_at: da
 
 
 def _default_config() -> ConversationConfig:
-    from accueil.config import get_settings
-
     return ConversationConfig.from_settings(get_settings(), work=ArrivalDoor())
 
 

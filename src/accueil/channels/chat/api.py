@@ -22,14 +22,22 @@ from starlette.concurrency import run_in_threadpool
 from starlette.websockets import WebSocketDisconnect
 
 from accueil.api.public import RateLimiter, client_address
+from accueil.channels.callback import service as callbacks
+from accueil.channels.callback.public_api import REQUESTS
 from accueil.channels.chat import service
 from accueil.channels.chat.hub import ChatHub, entry_frame
 from accueil.channels.chat.protocol import FRAMES, ChatError
+from accueil.channels.notify import do_queue_email
 from accueil.conversations.inbound import is_retryable
+from accueil.conversations.models import Interaction
 from accueil.core import clock
 from accueil.core.errors import AccueilError, ValidationFailed
 from accueil.core.events import Event
 from accueil.core.i18n import pick_language
+from accueil.identity.models import User
+from accueil.routing.models import RoutingItem
+from accueil.web.i18n import Formatter
+from accueil.web.views.chat import error_text, transcript_texts
 
 log = logging.getLogger(__name__)
 
@@ -138,8 +146,6 @@ class Connection:
             self.send({"type": "queue", "position": position, "wait_seconds": shown[1]})
 
     def error(self, code: str, ref: str | None = None, **details: Any) -> None:
-        from accueil.web.views.chat import error_text
-
         frame = {"type": "error", "code": code, "message": error_text(self.language, code, details)}
         if ref:
             frame["id"] = ref
@@ -280,10 +286,6 @@ class Connection:
             await self.hub.refresh_queue(only=[self])
 
     async def on_resume(self, frame: Any) -> None:
-        from accueil.conversations.models import Interaction
-        from accueil.identity.models import User
-        from accueil.routing.models import RoutingItem
-
         def work(session: Any) -> tuple[Any, list[dict], str | None, str | None, bool]:
             chat = service.access_chat_by_token(session, frame.token)
             service.do_sync_log(session, chat_id=chat.id)
@@ -347,10 +349,6 @@ class Connection:
                 "agent_id": self.agent_id}, clock.now()))
 
     async def on_transcript(self, frame: Any) -> None:
-        from accueil.channels.notify import do_queue_email
-        from accueil.web.i18n import Formatter
-        from accueil.web.views.chat import transcript_texts
-
         self._require_chat()
         TRANSCRIPTS.hit(client_address(self.ws), limit=TRANSCRIPTS_PER_ADDRESS, window=PER_SECONDS)
         chat_id, language = self.chat_id, self.language
@@ -369,12 +367,9 @@ class Connection:
         self.send({"type": "transcript_queued"})
 
     async def on_callback(self, frame: Any) -> None:
-        from accueil.channels.callback import service as callbacks
-
         request_callback = getattr(callbacks, "do_request_callback", None)
         if request_callback is None:
             raise ChatError("callback_unavailable")
-        from accueil.channels.callback.public_api import REQUESTS
 
         settings = self.rt.settings  # the public callback form's budget: one per address, whatever the way in
         REQUESTS.hit(client_address(self.ws), limit=settings.callback_request_rate,

@@ -31,6 +31,7 @@ from accueil.db.session import queue_event
 from accueil.identity.models import User
 from accueil.routing.config_loader import RoutingConfigCache
 from accueil.routing.models import Queue, RoutingItem
+from accueil.routing.service import do_end
 from accueil.routing.snapshot import RoutingPass
 
 MAX_NAME = 200
@@ -234,7 +235,6 @@ def entries_after(session: Session, *, chat_id: str, seq: int) -> list[ChatLogEn
 
 def do_close_chat(session: Session, *, chat_id: str, rules: RoutingConfigCache, now: datetime) -> ChatSession:
     """The visitor left: a waiting chat is abandoned; a taken one ends and its agent wraps up."""
-    from accueil.routing.service import do_end
 
     chat = _locked(session, chat_id)
     if chat.status is ChatStatus.closed:

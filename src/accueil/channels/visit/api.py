@@ -17,8 +17,10 @@ from accueil.channels.visit import agencies, desk, service
 from accueil.channels.visit import slots as pure
 from accueil.channels.visit.models import Appointment
 from accueil.channels.visit.public_api import check_public_rate
+from accueil.conversations.models import Case
 from accueil.core import clock
 from accueil.core.permissions import Principal
+from accueil.identity.models import Site
 from accueil.runtime import Runtime
 
 public = APIRouter(prefix="/api/v1/public", tags=["appointments (public)"])
@@ -56,9 +58,6 @@ def appointment_body(appointment: Appointment, *, agency_code: str | None = None
 
 
 def _described(session: Session, appointment: Appointment) -> dict:
-    from accueil.conversations.models import Case
-    from accueil.identity.models import Site
-
     site, case = session.get(Site, appointment.site_id), session.get(Case, appointment.case_id)
     return appointment_body(appointment, agency_code=site.code if site else None,
                             case_reference=case.reference if case else None)
@@ -66,7 +65,6 @@ def _described(session: Session, appointment: Appointment) -> dict:
 
 def _public(session: Session, appointment: Appointment) -> dict:
     """What an unauthenticated caller may learn of a booking: when and where, never the customer's case."""
-    from accueil.identity.models import Site
 
     site = session.get(Site, appointment.site_id)
     return {"id": appointment.id, "agency": site.code if site else None, "status": appointment.status.value,

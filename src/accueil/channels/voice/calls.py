@@ -12,6 +12,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from accueil.channels.callback.service import do_request_callback
 from accueil.channels.voice.cti import CtiEvent, do_cti_event, find_call
 from accueil.channels.voice.models import VoiceCall
 from accueil.conversations.models import Interaction
@@ -68,7 +69,6 @@ def do_call_back_instead(session: Session, *, provider: str, call_id: str, keep_
                          due_at: datetime | None, language: str, note: str | None, now: datetime):  # noqa: ANN201
     """The caller asked to be called back: from the queue, keeping their place (virtual hold), or out of hours
     at ``due_at``. The call then ends as deflected to that callback, not as an abandon."""
-    from accueil.channels.callback.service import do_request_callback
 
     call = access_call(session, provider=provider, call_id=call_id)
     if call.callback_id is not None:

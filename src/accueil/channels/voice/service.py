@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from accueil.channels.voice.ivr import Flow, flow_document, flow_from_document
 from accueil.channels.voice.models import IvrFlow
+from accueil.conversations.models import Motif
 from accueil.core import clock
 from accueil.core.errors import NotFound, ValidationFailed
 from accueil.routing.models import Queue
@@ -17,7 +18,6 @@ from accueil.routing.models import Queue
 
 def check_flow_targets(session: Session, flow: Flow) -> None:
     """Every queue and motif a key leads to exists: a typo is refused when saved, not found by a caller."""
-    from accueil.conversations.models import Motif
 
     queues = {t.queue for node in flow.nodes.values() for t in [*node.options.values(), node.default] if t and t.queue}
     motifs = {t.motif for node in flow.nodes.values() for t in [*node.options.values(), node.default] if t and t.motif}

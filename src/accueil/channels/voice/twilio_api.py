@@ -34,7 +34,7 @@ from accueil.channels.voice.calls import (
     do_route_call,
 )
 from accueil.channels.voice.cti import CtiEvent, do_cti_event
-from accueil.channels.voice.service import flow_for_number
+from accueil.channels.voice.service import access_flow, flow_for_number, flow_of
 from accueil.channels.voice.twilio import STATUS_EVENTS, signature_is_valid
 from accueil.core import clock
 from accueil.core.errors import AccueilError, PermissionDenied, ValidationFailed
@@ -159,7 +159,6 @@ async def _flow(request: Request) -> ivr.Flow | None:
     code = request.query_params.get("flow", "")
 
     def lookup(session, rt):  # noqa: ANN001, ANN202
-        from accueil.channels.voice.service import access_flow, flow_of
 
         return flow_of(access_flow(session, code))
     try:

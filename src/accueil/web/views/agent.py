@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from accueil.channels.callback.models import Callback
+from accueil.channels.callback.service import do_schedule_callback
 from accueil.channels.voice.controls import do_transfer_call, is_call
 from accueil.channels.voice.queries import caller_cards, calls_by_interaction
 from accueil.conversations import canned
@@ -28,6 +29,7 @@ from accueil.conversations.scope import Viewer, case_in_scope, check_case_scope
 from accueil.core import clock
 from accueil.core.errors import PermissionDenied, ValidationFailed
 from accueil.core.permissions import ROUTABLE_ROLES
+from accueil.customers.service import access_customer
 from accueil.flows import escalation
 from accueil.identity.models import Role, User
 from accueil.routing import queries as routing_queries
@@ -142,8 +144,6 @@ def transfer_agents(session: Session, user: WebUser) -> list[User]:
 
 
 def case_customer(session: Session, case: Case):
-    from accueil.customers.service import access_customer
-
     return access_customer(session, case.customer_id)
 
 
@@ -412,7 +412,6 @@ async def schedule_callback(request: Request, case_id: str, when: str = Form(...
     from datetime import datetime
     from zoneinfo import ZoneInfo
 
-    from accueil.channels.callback.service import do_schedule_callback
 
     try:
         due = datetime.fromisoformat(when).replace(tzinfo=ZoneInfo(request.app.state.runtime.settings.timezone))
