@@ -18,17 +18,20 @@ from pathlib import Path
 import httpx
 import pytest
 import uvicorn
+from aiosmtpd.controller import Controller
 from sqlalchemy import create_engine, text
 
 from accueil.app import DISPATCH_TRIGGERS, create_app
+from accueil.channels import notify
 from accueil.config import Settings
+from accueil.conversations.models import ChannelKind
 from accueil.core.events import Event, InProcessEventBus
 from accueil.db import migrate
 from accueil.db.models import metadata
 from accueil.db.session import make_engine
 from accueil.routing.service import Dispatcher
 from accueil.runtime import Runtime, make_runtime
-from tests.factories import Cast, make_cast
+from tests.factories import Cast, make_cast, use_transports
 
 POSTGRES_ADMIN_URL = os.environ.get("ACCUEIL_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
@@ -196,22 +199,18 @@ class SmtpInbox:
 
 
 @pytest.fixture
-def smtp_server() -> Iterator[SmtpInbox]:
-    """A real SMTP server on a loopback port; this process's email transport points at it meanwhile."""
-    from aiosmtpd.controller import Controller
-
-    from accueil.channels import notify
-
+def smtp_server(runtime: Runtime) -> Iterator[SmtpInbox]:
+    """A real SMTP server on a loopback port; the runtime's email adapter points at it meanwhile."""
     inbox = SmtpInbox()
-    port = _free_port()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    inbox.port, inbox.mail_from = _free_port(), "Service client <service@accueil.test>"
+    controller = Controller(inbox, hostname="127.0.0.1", port=inbox.port)
     controller.start()
-    previous = notify.configure(notify.Transports(smtp_host="127.0.0.1", smtp_port=port,
-                                                  mail_from="Service client <service@accueil.test>"))
+    restore = use_transports(runtime, notify.Transports(smtp_host="127.0.0.1", smtp_port=inbox.port,
+                                                        mail_from=inbox.mail_from), ChannelKind.email)
     try:
         yield inbox
     finally:
-        notify.configure(previous)
+        restore()
         controller.stop()
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from accueil.channels import notify
 from accueil.conversations.models import ChannelKind, Motif
 from accueil.conversations.service import InboundContact
 from accueil.customers.models import IdentityKind
@@ -99,3 +100,10 @@ def contact(channel: ChannelKind = ChannelKind.email, *, email: str = DAVID_EMAI
     }
     values.update(overrides)
     return InboundContact(**values)
+
+
+def use_transports(runtime: Runtime, transports: notify.Transports, *kinds: ChannelKind):
+    """Point the runtime's email and/or SMS adapters at these transports; returns what restores them."""
+    adapters = {ChannelKind.email: transports.email_adapter(), ChannelKind.sms: transports.sms_adapter()}
+    restores = [runtime.channels.swap(kind, adapters[kind]) for kind in (kinds or tuple(adapters))]
+    return lambda: [restore() for restore in restores]

@@ -15,9 +15,8 @@ from dataclasses import dataclass, field
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from accueil.channels import notify, registry
+from accueil.channels import registry
 from accueil.channels.base import ChannelAdapters
-from accueil.channels.voice import adapter as voice_adapter
 from accueil.config import Settings
 from accueil.conversations.intake import InboundWriter, InlineInboundWriter
 from accueil.conversations.service import ConversationConfig
@@ -96,16 +95,13 @@ REACTIONS = (routing_reactions,)
 
 
 def make_runtime(settings: Settings, engine: Engine, bus: EventBus) -> Runtime:
-    factory = make_session_factory(engine, bus)
+    factory, read_factory = make_session_factory(engine, bus), make_read_session_factory(engine)
     channels = registry.build_adapters(settings)
-    # Durable jobs (a notification, a call connection) run without a runtime at hand: they find the
-    # process's adapters through these two modules, pointed at the ones this runtime was built with.
-    notify.configure(notify.Transports.from_settings(settings))
-    voice_adapter.configure(settings)
+    channels.attach(factory, read_factory)  # every unit of work sends through this runtime's adapters
     config = ConversationConfig.from_settings(settings, work=ArrivalDoor())
     writer = (InlineInboundWriter(factory, config, write_lock=write_lock_for(engine), max_batch=32)
               if engine.dialect.name == "sqlite" else InboundWriter(factory, config, threads=4))
-    return Runtime(settings=settings, factory=factory, read_factory=make_read_session_factory(engine), bus=bus,
+    return Runtime(settings=settings, factory=factory, read_factory=read_factory, bus=bus,
                    conversation_config=config, inbound_writer=writer, channels=channels)
 
 

@@ -10,7 +10,6 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
-from accueil.channels import notify
 from accueil.channels.callback.models import Callback, CallbackAttempt
 from accueil.channels.callback.outcomes import do_record_outcome
 from accueil.channels.callback.policy import RetryPolicy
@@ -37,11 +36,11 @@ def paris(hour_minute: str, day: str = "2026-11-23") -> datetime:  # a Monday
 class Process:
     """One run of accueil on the database: its own engine and runtime, thrown away by ``stop``."""
 
-    def __init__(self, database_url: str, data_dir) -> None:  # noqa: ANN001
-        mail = notify.current()  # the test's SMTP server (make_runtime configures from the settings)
+    def __init__(self, database_url: str, data_dir, mail) -> None:  # noqa: ANN001
+        # the test's SMTP server, in this runtime's own settings (each runtime builds its own adapters)
         self.settings = Settings(environment="test", secret_key="test-secret-" + "x" * 32, database_url=database_url,
                                  data_dir=data_dir, auto_migrate=False, run_jobs_in_process=False,
-                                 dispatch_in_process=False, smtp_host=mail.smtp_host, smtp_port=mail.smtp_port,
+                                 dispatch_in_process=False, smtp_host="127.0.0.1", smtp_port=mail.port,
                                  mail_from=mail.mail_from)
         self.engine = make_engine(self.settings.effective_database_url)
         self.runtime = make_runtime(self.settings, self.engine, RecordingBus())
@@ -84,14 +83,14 @@ def test_callback_attempts_across_restarts(runtime, cast, database_url, data_dir
         do_save_queue(session, code="rappel", channel="callback", name_fr="Rappels", name_en="Callbacks")
     alice = cast.users["alice"]
 
-    first = Process(database_url, data_dir)  # the customer books 10:00 on the website at 08:30
+    first = Process(database_url, data_dir, smtp_server)  # the customer books 10:00 on the website at 08:30
     with first.runtime.factory() as session, session.begin():
         callback_id = do_request_callback(session, phone="06 12 34 56 78", source="web", due_at=paris("10:00"),
                                           motif_code="suivi_commande", now=paris("08:30"),
                                           config=first.runtime.conversation_config).id
     first.stop()
 
-    second = Process(database_url, data_dir)
+    second = Process(database_url, data_dir, smtp_server)
     assert second.jobs(paris("08:31")) == 1  # only the confirmation email: the call is not due yet
     booked = smtp_server.wait_for(1)[0]
     assert booked["To"] == "david.martin@example.fr" and "lundi 23 novembre à 10:00" in booked.get_content()
@@ -103,7 +102,7 @@ def test_callback_attempts_across_restarts(runtime, cast, database_url, data_dir
     assert failed.status.value == "scheduled" and failed.due_at == paris("12:00")  # noon, not the morning again
     second.stop()
 
-    third = Process(database_url, data_dir)
+    third = Process(database_url, data_dir, smtp_server)
     assert third.jobs(paris("11:59")) == 0
     assert third.jobs(paris("12:00")) == 1
     callback, attempts = read(third, callback_id)
@@ -114,7 +113,7 @@ def test_callback_attempts_across_restarts(runtime, cast, database_url, data_dir
     assert third.jobs(paris("12:30")) == 0  # a repeated run creates nothing
     third.stop()
 
-    fourth = Process(database_url, data_dir)
+    fourth = Process(database_url, data_dir, smtp_server)
     assert fourth.jobs(paris("17:00")) == 1
     exhausted = fourth.take_and_fail(callback_id, alice, "no_answer", at=paris("17:05"), told=paris("17:06"))
     assert exhausted.status.value == "exhausted"

@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from accueil.channels import notify
 from accueil.db.jobs import Job, run_due_jobs
+from tests.factories import use_transports
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 
@@ -39,7 +40,7 @@ def test_rolled_back_transaction_sends_nothing(runtime, smtp_server):
 
 
 def test_unreachable_smtp_is_retried_later(runtime):
-    previous = notify.configure(notify.Transports(smtp_host="127.0.0.1", smtp_port=1, timeout_seconds=2))
+    restore = use_transports(runtime, notify.Transports(smtp_host="127.0.0.1", smtp_port=1, timeout_seconds=2))
     try:
         with runtime.factory() as session, session.begin():
             notify.do_queue_email(session, to="x@example.org", subject="s", body="b", dedupe_key="k2", now=NOW)
@@ -48,11 +49,11 @@ def test_unreachable_smtp_is_retried_later(runtime):
             job = session.scalars(select(Job).where(Job.kind == notify.EMAIL_KIND)).one()
             assert job.status == "pending" and job.run_at > NOW and "Error" in (job.last_error or "")
     finally:
-        notify.configure(previous)
+        restore()
 
 
 def test_nothing_is_queued_without_transports(runtime):
-    previous = notify.configure(notify.Transports())
+    restore = use_transports(runtime, notify.Transports())
     try:
         with runtime.factory() as session, session.begin():
             assert not notify.do_queue_email(session, to="x@example.org", subject="s", body="b",
@@ -61,7 +62,7 @@ def test_nothing_is_queued_without_transports(runtime):
         with runtime.factory() as session:
             assert session.scalars(select(Job)).all() == []
     finally:
-        notify.configure(previous)
+        restore()
 
 
 class _Gateway(BaseHTTPRequestHandler):
@@ -81,7 +82,7 @@ def test_sms_goes_to_the_http_gateway(runtime):
     server = HTTPServer(("127.0.0.1", 0), _Gateway)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     _Gateway.received = []
-    previous = notify.configure(notify.Transports(
+    restore = use_transports(runtime, notify.Transports(
         sms_gateway_url=f"http://127.0.0.1:{server.server_port}/sms", sms_gateway_token="secret", sms_sender="ACCUEIL"))
     try:
         with runtime.factory() as session, session.begin():
@@ -91,5 +92,5 @@ def test_sms_goes_to_the_http_gateway(runtime):
         assert _Gateway.received == [("Bearer secret", {"to": "+33612345678", "text": "Rappel demain à 10 h",
                                                         "from": "ACCUEIL"})]
     finally:
-        notify.configure(previous)
+        restore()
         server.shutdown()

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from accueil.channels.voice import adapter
 from accueil.channels.voice.cti import call_durations
 from accueil.channels.voice.models import VoiceCall
-from accueil.conversations.models import Interaction, InteractionEvent
+from accueil.conversations.models import ChannelKind, Interaction, InteractionEvent
 from accueil.db.jobs import run_due_jobs
 from accueil.routing.models import Queue, RoutingItem
 from tests.channels.test_twilio import TOKEN, signed_post
@@ -44,11 +44,10 @@ def twilio_rest(runtime, server_url, monkeypatch):
     server = HTTPServer(("127.0.0.1", 0), TwilioRest)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     TwilioRest.requests, TwilioRest.fail = [], False
-    previous = adapter.configure(runtime.settings.model_copy(update={
-        "twilio_account_sid": "AC1", "twilio_auth_token": TOKEN, "public_url": server_url,
-        "twilio_api_base": f"http://127.0.0.1:{server.server_port}"}))
+    restore = runtime.channels.swap(ChannelKind.voice, adapter.TwilioProvider(
+        "AC1", TOKEN, server_url, f"http://127.0.0.1:{server.server_port}"))
     yield TwilioRest
-    adapter.restore(previous)
+    restore()
     server.shutdown()
 
 

@@ -9,9 +9,11 @@ so the console fits a reply to the channel. ``channels/registry.py`` lists the c
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
+
+from sqlalchemy.orm import Session, sessionmaker
 
 from accueil.conversations.inbound import InboundContact
 from accueil.conversations.models import ChannelKind
@@ -75,14 +77,32 @@ def is_synchronous(kind: ChannelKind) -> bool:
     return kind.synchronous
 
 
+CHANNELS = "accueil_channel_adapters"  # session.info key: the adapters of the runtime the session belongs to
+
+
 @dataclass
 class ChannelAdapters:
-    """The adapters of one runtime, by channel kind and provider name."""
+    """The adapters of one runtime, by channel kind and provider name.
+
+    The runtime owns them and hands them to its sessions (``attach``), so any unit of work — a request,
+    a durable job run by the worker — sends through its own runtime's adapters, with no process globals.
+    """
 
     by_kind: dict[ChannelKind, dict[str, ChannelAdapter]] = field(default_factory=dict)
 
     def add(self, adapter: ChannelAdapter) -> None:
         self.by_kind.setdefault(adapter.kind, {})[adapter.name] = adapter
+
+    def swap(self, kind: ChannelKind, *adapters: ChannelAdapter) -> Callable[[], None]:
+        """Replace the providers of ``kind`` (tests, a settings reload); returns what restores them."""
+        previous = self.by_kind.get(kind, {})
+        self.by_kind[kind] = {adapter.name: adapter for adapter in adapters}
+        return lambda: self.by_kind.__setitem__(kind, previous)
+
+    def attach(self, *factories: sessionmaker[Session]) -> None:
+        """Every session these factories make carries these adapters."""
+        for factory in factories:
+            factory.configure(info={**factory.kw.get("info", {}), CHANNELS: self})
 
     def get(self, kind: ChannelKind, name: str | None = None) -> ChannelAdapter | None:
         """The named provider of ``kind``, or its first enabled one when no name is given."""
@@ -90,3 +110,8 @@ class ChannelAdapters:
         if name is not None:
             return providers.get(name)
         return next((adapter for adapter in providers.values() if adapter.enabled), None)
+
+
+def channels_of(session: Session) -> ChannelAdapters:
+    """The adapters of the runtime this session belongs to (none at all for a bare session)."""
+    return session.info.get(CHANNELS) or ChannelAdapters()

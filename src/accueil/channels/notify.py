@@ -5,8 +5,9 @@ sent; if the process dies before sending, the job runner sends it after the rest
 with backoff. The same ``dedupe_key`` never queues twice. Sending is at least once: a crash between the
 SMTP/gateway acknowledgement and the job's commit may send a second copy.
 
-Transports are configured once per process from the settings (``configure``); with none configured, the
-``do_queue_*`` functions queue nothing and return False, so callers can fall back to another channel.
+The transports are the runtime's email and SMS adapters (``channels/base.py``), reached through the
+session of the unit of work; with none configured, the ``do_queue_*`` functions queue nothing and return
+False, so callers can fall back to another channel. ``Transports`` gathers their settings.
 """
 
 from __future__ import annotations
@@ -17,10 +18,11 @@ from email.message import EmailMessage
 
 from sqlalchemy.orm import Session
 
-from accueil.channels.base import ChannelAdapter, OutboundMessage
+from accueil.channels.base import ChannelAdapter, OutboundMessage, channels_of
 from accueil.channels.email.adapter import SmtpEmail
 from accueil.channels.sms.adapter import MAX_SMS, HttpSmsGateway
 from accueil.config import Settings
+from accueil.conversations.models import ChannelKind
 from accueil.db.jobs import do_schedule_job, job_handler
 
 EMAIL_KIND = "notify.email"
@@ -71,32 +73,19 @@ class Transports:
         return self.sms_adapter().enabled
 
 
-_transports = Transports()
+def email_adapter(session: Session) -> SmtpEmail | None:
+    """The email adapter of this session's runtime, when one is configured."""
+    return channels_of(session).get(ChannelKind.email)  # type: ignore[return-value]
 
 
-def configure(transports: Transports) -> Transports:
-    """Set this process's transports; returns the previous ones (tests restore them)."""
-    global _transports
-    previous, _transports = _transports, transports
-    return previous
-
-
-def current() -> Transports:
-    return _transports
-
-
-def email_enabled() -> bool:
-    return _transports.email_enabled
-
-
-def sms_enabled() -> bool:
-    return _transports.sms_enabled
+def sms_adapter(session: Session) -> HttpSmsGateway | None:
+    return channels_of(session).get(ChannelKind.sms)  # type: ignore[return-value]
 
 
 def do_queue_email(session: Session, *, to: str, subject: str, body: str, dedupe_key: str,
                    now: datetime) -> bool:
     """Queue a plain-text email to ``to``; False (nothing queued) when no SMTP server is configured."""
-    if not _transports.email_enabled or not to:
+    if email_adapter(session) is None or not to:
         return False
     payload = {"to": to, "subject": " ".join(subject.split())[:MAX_SUBJECT], "body": body[:MAX_BODY]}
     do_schedule_job(session, kind=EMAIL_KIND, run_at=now, payload=payload, dedupe_key=f"email:{dedupe_key}"[:200])
@@ -105,7 +94,7 @@ def do_queue_email(session: Session, *, to: str, subject: str, body: str, dedupe
 
 def do_queue_sms(session: Session, *, to: str, text: str, dedupe_key: str, now: datetime) -> bool:
     """Queue an SMS to ``to`` (E.164); False (nothing queued) when no SMS gateway is configured."""
-    if not _transports.sms_enabled or not to:
+    if sms_adapter(session) is None or not to:
         return False
     do_schedule_job(session, kind=SMS_KIND, run_at=now, payload={"to": to, "text": text[:MAX_SMS]},
                     dedupe_key=f"sms:{dedupe_key}"[:200])
@@ -118,10 +107,15 @@ def build_email(transports: Transports, *, to: str, subject: str, body: str, now
 
 @job_handler(EMAIL_KIND)
 def _send_email(session: Session, payload: dict, now: datetime) -> None:
-    _transports.email_adapter().send(
-        OutboundMessage(to=payload["to"], subject=payload["subject"], text=payload["body"]), now=now)
+    adapter = email_adapter(session)
+    if adapter is None:
+        raise RuntimeError("no SMTP server configured (ACCUEIL_SMTP_HOST)")  # retried: it may come back
+    adapter.send(OutboundMessage(to=payload["to"], subject=payload["subject"], text=payload["body"]), now=now)
 
 
 @job_handler(SMS_KIND)
 def _send_sms(session: Session, payload: dict, now: datetime) -> None:
-    _transports.sms_adapter().send(OutboundMessage(to=payload["to"], text=payload["text"]))
+    adapter = sms_adapter(session)
+    if adapter is None:
+        raise RuntimeError("no SMS gateway configured (ACCUEIL_SMS_GATEWAY_URL)")
+    adapter.send(OutboundMessage(to=payload["to"], text=payload["text"]))

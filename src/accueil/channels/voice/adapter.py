@@ -18,8 +18,9 @@ from dataclasses import dataclass
 from typing import Protocol
 
 import httpx
+from sqlalchemy.orm import Session
 
-from accueil.channels.base import Capabilities, ChannelAdapter
+from accueil.channels.base import Capabilities, ChannelAdapter, channels_of
 from accueil.channels.voice import twilio
 from accueil.config import Settings
 from accueil.conversations.models import ChannelKind
@@ -118,9 +119,6 @@ class CommandWebhookProvider:
                                  reason=f"HTTP {response.status_code}: {response.text[:200]}")
 
 
-_providers: dict[str, VoiceProvider] = {}
-
-
 def providers_from(settings: Settings) -> list[VoiceProvider]:
     """The voice providers the settings configure (none: calls are controlled in accueil only)."""
     providers: list[VoiceProvider] = [
@@ -131,17 +129,6 @@ def providers_from(settings: Settings) -> list[VoiceProvider]:
     return [provider for provider in providers if provider.enabled]
 
 
-def configure(settings: Settings) -> dict[str, VoiceProvider]:
-    """This process's providers, by the name the calls carry; returns the previous set (tests restore it)."""
-    global _providers
-    previous, _providers = _providers, {provider.name: provider for provider in providers_from(settings)}
-    return previous
-
-
-def restore(providers: dict[str, VoiceProvider]) -> None:
-    global _providers
-    _providers = providers
-
-
-def provider_named(name: str | None) -> VoiceProvider | None:
-    return _providers.get(name or "")
+def provider_named(session: Session, name: str | None) -> VoiceProvider | None:
+    """The provider that carries a call (by the name the call record keeps), from the session's runtime."""
+    return channels_of(session).get(ChannelKind.voice, name or "")  # type: ignore[return-value]

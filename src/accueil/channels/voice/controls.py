@@ -57,9 +57,9 @@ def _held_call(session: Session, interaction_id: str, user_id: str, may_supervis
     return interaction, call
 
 
-def _send(call: VoiceCall, command: CallCommand) -> bool:
+def _send(session: Session, call: VoiceCall, command: CallCommand) -> bool:
     """Send to the call's provider if it has one (raises ``ProviderFailed``); False when nothing to send to."""
-    provider = provider_named(call.provider)
+    provider = provider_named(session, call.provider)
     if provider is None:
         return False
     provider.send(command)
@@ -81,7 +81,7 @@ def do_hold(session: Session, *, interaction_id: str, user_id: str, hold: bool, 
     call.last_event_at = max(clock.ensure_utc(call.last_event_at), now)
     do_record_interaction_event(session, interaction_id=interaction.id, kind="held" if hold else "unheld", at=now,
                                 agent_id=user_id)
-    return _send(call, CallCommand(call.provider_call_id, "hold" if hold else "resume",
+    return _send(session, call, CallCommand(call.provider_call_id, "hold" if hold else "resume",
                                    agent=_username(session, user_id), language=language))
 
 
@@ -96,7 +96,7 @@ def do_hang_up(session: Session, *, rules: RoutingConfigCache, interaction_id: s
     call.hung_up_by = "agent"
     holder = routing_queries.holder_of(session, interaction_id)
     do_end(session, rules=rules, item_id=interaction.id, wrapup=wrapup, user_id=holder.agent_id, now=now)
-    return _send(call, CallCommand(call.provider_call_id, "hangup", agent=_username(session, user_id)))
+    return _send(session, call, CallCommand(call.provider_call_id, "hangup", agent=_username(session, user_id)))
 
 
 def do_transfer_call(session: Session, *, rules: RoutingConfigCache, interaction_id: str, user_id: str,
@@ -108,7 +108,7 @@ def do_transfer_call(session: Session, *, rules: RoutingConfigCache, interaction
     do_transfer(session, rules=rules, item_id=interaction.id, to_queue_id=to_queue_id, to_agent_id=to_agent_id,
                 actor_id=user_id, now=now)
     queue_code = session.scalar(select(Queue.code).where(Queue.id == to_queue_id)) if to_queue_id else None
-    return _send(call, CallCommand(call.provider_call_id, "transfer", agent=_username(session, user_id),
+    return _send(session, call, CallCommand(call.provider_call_id, "transfer", agent=_username(session, user_id),
                                    to_agent=_username(session, to_agent_id), to_queue=queue_code,
                                    language=language))
 
@@ -123,7 +123,7 @@ def is_call(session: Session, interaction_id: str) -> bool:
 def do_schedule_connect(session: Session, *, interaction_id: str, agent_id: str, at: datetime) -> bool:
     """A provider call accepted by an agent: a job connects them (dedupe: one per acceptance)."""
     call = call_of(session, interaction_id)
-    if call is None or provider_named(call.provider) is None:
+    if call is None or provider_named(session, call.provider) is None:
         return False
     do_schedule_job(session, kind=CONNECT_KIND, run_at=at,
                     payload={"interaction_id": interaction_id, "agent_id": agent_id},
@@ -137,7 +137,7 @@ def _connect(session: Session, payload: dict, now: datetime) -> None:
     holder = routing_queries.holder_of(session, payload["interaction_id"])
     if call is None or holder is None or holder.agent_id != payload["agent_id"] or holder.status != "active":
         return  # hung up, or moved on, before the job ran
-    _send(call, CallCommand(call.provider_call_id, "connect", agent=_username(session, payload["agent_id"])))
+    _send(session, call, CallCommand(call.provider_call_id, "connect", agent=_username(session, payload["agent_id"])))
 
 
 class AcceptedCallConnector:
@@ -152,7 +152,7 @@ class AcceptedCallConnector:
             return
         with self.factory() as session:
             call = call_of(session, interaction_id)
-            if call is None or provider_named(call.provider) is None:
+            if call is None or provider_named(session, call.provider) is None:
                 return
         with self.factory() as session, session.begin():
             do_schedule_connect(session, interaction_id=interaction_id, agent_id=agent_id, at=event.at)
