@@ -87,3 +87,28 @@ def test_keyboard_users_can_sign_in_and_reach_the_console(browser, server_url, r
     page.wait_for_url("**/agent")
     assert page.get_by_role("heading", name="Mon travail").count() == 1  # alice's own language (French)
     page.close()
+
+
+def test_a_live_refresh_keeps_the_agents_draft(browser, server_url, http, cast, runtime):
+    """Another agent's note refreshes the conversation live; what alice was typing stays in the boxes."""
+    set_passwords(runtime, "alice")
+    mail = http.post("/api/v1/inbound", headers=cast.auth("alice"),
+                     json=inbound("email", queue="email_n2", body_text="Où est ma commande ?"))
+    assert mail.status_code == 201
+    case_id = mail.json()["case_id"]
+    page = sign_in(browser, server_url, "alice")
+    page.wait_for_url("**/agent")
+    page.goto(f"{server_url}/agent?case={case_id}")
+    page.locator("#conversation").wait_for()
+    page.get_by_label("Répondre au client").fill("Bonjour, votre colis part demain")
+    page.get_by_label("Note interne (jamais envoyée)").check()
+    page.get_by_label("Code de résolution").fill("info_donnee")
+
+    note = http.post(f"/api/v1/cases/{case_id}/notes", headers=cast.auth("bob"),
+                     json={"body_text": "Transporteur prévenu."})
+    assert note.status_code == 201
+    page.locator(".message.internal", has_text="Transporteur prévenu").wait_for(timeout=LIVE_MS)  # refreshed live
+    assert page.get_by_label("Répondre au client").input_value() == "Bonjour, votre colis part demain"
+    assert page.get_by_label("Note interne (jamais envoyée)").is_checked()
+    assert page.get_by_label("Code de résolution").input_value() == "info_donnee"
+    page.close()

@@ -53,6 +53,46 @@
     if (!shown || data.case_id !== shown) { event.preventDefault(); }
   });
 
+  // A live refresh of the conversation (another agent's note, the customer's next message) keeps what the
+  // agent was typing: the fields they changed are put back into the refreshed panel of the same case.
+  function fieldKey(field) {
+    var form = field.form;
+    return (form ? form.getAttribute("hx-post") || "" : "") + "|" + (field.name || field.id);
+  }
+  document.addEventListener("input", markDirty);
+  document.addEventListener("change", markDirty);
+  function markDirty(event) {
+    var field = event.target;
+    if (field.closest && field.closest("#conversation") && !field.hasAttribute("hx-trigger")) {
+      field.setAttribute("data-dirty", "1");
+    }
+  }
+  var drafts = null;
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var elt = event.detail.elt, config = event.detail.requestConfig || {};
+    drafts = null;
+    if (!elt || elt.id !== "conversation" || !config.triggeringEvent || config.triggeringEvent.type !== "sse:case") {
+      return;
+    }
+    drafts = { caseId: elt.getAttribute("data-case-id"), fields: {}, focus: null };
+    elt.querySelectorAll("[data-dirty]").forEach(function (field) {
+      drafts.fields[fieldKey(field)] = field.type === "checkbox" ? { checked: field.checked } : { value: field.value };
+      if (field === document.activeElement) { drafts.focus = fieldKey(field); }
+    });
+  });
+  document.addEventListener("htmx:afterSwap", function () {
+    var saved = drafts, fresh = document.getElementById("conversation");
+    drafts = null;
+    if (!saved || !fresh || fresh.getAttribute("data-case-id") !== saved.caseId) { return; }
+    fresh.querySelectorAll("input, textarea, select").forEach(function (field) {
+      var key = fieldKey(field), value = saved.fields[key];
+      if (!value) { return; }
+      if ("checked" in value) { field.checked = value.checked; } else { field.value = value.value; }
+      field.setAttribute("data-dirty", "1");
+      if (saved.focus === key) { field.focus(); }
+    });
+  });
+
   // Keyboard: Alt+A accepts the first offer, Alt+D declines it.
   document.addEventListener("keydown", function (event) {
     if (!event.altKey) { return; }
