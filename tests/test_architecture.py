@@ -184,6 +184,23 @@ def test_no_imports_hidden_in_functions():
     assert function_local_imports() == []
 
 
+# Folders whose tests live in their parent's test folder (the web pages are tested as pages, in tests/web).
+TESTED_WITH_PARENT = {"web/views"}
+
+
+def test_tests_mirror_the_source():
+    """One test folder per source folder, holding at least one test file."""
+    tests = SRC.parents[1] / "tests"
+    missing = []
+    for folder_path in sorted(p for p in SRC.rglob("*") if p.is_dir() and (p / "__init__.py").exists()):
+        relative = folder_path.relative_to(SRC).as_posix()
+        if relative == "." or "migrations" in relative or relative in TESTED_WITH_PARENT:
+            continue
+        if not list((tests / relative).glob("test_*.py")):
+            missing.append(f"tests/{relative}/")
+    assert missing == [], f"add tests in {missing}"
+
+
 @pytest.mark.parametrize("module", ["accueil.core", "accueil.routing.engine", "accueil.workforce.erlang"])
 def test_pure_cores_import_no_framework(module):
     """The foundation and pure cores never reach for the web framework."""

@@ -17,7 +17,7 @@ from accueil.channels.voice.models import VoiceCall
 from accueil.conversations.models import ChannelKind, Interaction, InteractionEvent
 from accueil.db.jobs import run_due_jobs
 from accueil.routing.models import Queue, RoutingItem
-from tests.channels.test_twilio import TOKEN, signed_post
+from tests.channels.voice.test_twilio import TOKEN, signed_post
 
 
 class TwilioRest(BaseHTTPRequestHandler):

@@ -6,7 +6,7 @@ Skips when no ``chromium`` is on PATH, except under CI, where that fails.
 
 from __future__ import annotations
 
-from tests.channels.test_chat import (  # noqa: F401
+from tests.channels.chat.test_chat import (  # noqa: F401
     Visitor,
     _fresh_limits,
     available,

@@ -238,7 +238,7 @@ def test_an_agent_schedules_a_callback_from_the_console(runtime, http, cast, web
 
     from accueil.channels.callback.models import Callback
     from accueil.core import clock
-    from tests.channels.test_callback import setup
+    from tests.channels.callback.test_callback import setup
 
     case = setup(runtime, http, cast)
     alice = web("alice")

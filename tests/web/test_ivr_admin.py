@@ -7,7 +7,7 @@ import json
 from sqlalchemy import select
 
 from accueil.channels.voice.models import IvrFlow
-from tests.channels.test_ivr import FLOW_YAML
+from tests.channels.voice.test_ivr import FLOW_YAML
 
 
 def test_admin_imports_edits_and_exports_an_ivr(web, runtime):

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from accueil.channels.visit.models import AgencyClosure, AgencySettings, Appointment
 from accueil.channels.visit.public_api import PUBLIC_BOOKINGS
 from accueil.customers.models import Customer
-from tests.channels.test_visit_support import LINK, booking, first_slot, make_agency
+from tests.channels.visit.test_support import LINK, booking, first_slot, make_agency
 from tests.web.conftest import set_passwords
 
 

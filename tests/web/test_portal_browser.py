@@ -12,7 +12,7 @@ from sqlalchemy import select
 from accueil.channels.visit.models import Appointment
 from accueil.channels.visit.public_api import PUBLIC_BOOKINGS
 from accueil.conversations.models import Interaction
-from tests.channels.test_visit_support import make_agency
+from tests.channels.visit.test_support import make_agency
 from tests.web.conftest import set_passwords, sign_in
 
 

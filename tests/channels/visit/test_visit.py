@@ -17,7 +17,7 @@ from accueil.conversations.models import Case, Interaction
 from accueil.core.errors import Conflict
 from accueil.customers.models import Customer
 from accueil.db.jobs import Job, run_due_jobs
-from tests.channels.test_visit_support import booking, cancel_token_from_jobs, first_slot, make_agency
+from tests.channels.visit.test_support import booking, cancel_token_from_jobs, first_slot, make_agency
 
 
 @pytest.fixture(autouse=True)

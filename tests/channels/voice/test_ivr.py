@@ -15,7 +15,7 @@ from accueil.conversations.models import Interaction
 from accueil.core import clock
 from accueil.core.errors import ValidationFailed
 from accueil.routing.models import RoutingItem
-from tests.channels.test_twilio import TOKEN, signed_post
+from tests.channels.voice.test_twilio import TOKEN, signed_post
 
 MONDAY_10H = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)  # 10:00 in Paris
 CHRISTMAS_10H = datetime(2026, 12, 25, 9, 0, tzinfo=UTC)  # a Friday, public holiday

@@ -14,7 +14,7 @@ from accueil.channels.visit.models import Appointment
 from accueil.channels.visit.public_api import PUBLIC_BOOKINGS
 from accueil.conversations.models import Case, Interaction, InteractionEvent
 from accueil.core import clock
-from tests.channels.test_visit_support import booking, first_slot, make_agency
+from tests.channels.visit.test_support import booking, first_slot, make_agency
 
 
 @pytest.fixture(autouse=True)
