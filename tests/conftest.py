@@ -22,16 +22,15 @@ from aiosmtpd.controller import Controller
 from sqlalchemy import create_engine, text
 
 from accueil.app import DISPATCH_TRIGGERS, create_app
-from accueil.channels import notify
+from accueil.channels.email.adapter import SmtpEmail
 from accueil.config import Settings
-from accueil.conversations.models import ChannelKind
 from accueil.core.events import Event, InProcessEventBus
 from accueil.db import migrate
 from accueil.db.models import metadata
 from accueil.db.session import make_engine
 from accueil.routing.service import Dispatcher
 from accueil.runtime import Runtime, make_runtime
-from tests.factories import Cast, make_cast, use_transports
+from tests.factories import Cast, make_cast, use_adapters
 
 POSTGRES_ADMIN_URL = os.environ.get("ACCUEIL_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
@@ -205,8 +204,7 @@ def smtp_server(runtime: Runtime) -> Iterator[SmtpInbox]:
     inbox.port, inbox.mail_from = _free_port(), "Service client <service@accueil.test>"
     controller = Controller(inbox, hostname="127.0.0.1", port=inbox.port)
     controller.start()
-    restore = use_transports(runtime, notify.Transports(smtp_host="127.0.0.1", smtp_port=inbox.port,
-                                                        mail_from=inbox.mail_from), ChannelKind.email)
+    restore = use_adapters(runtime, SmtpEmail(host="127.0.0.1", port=inbox.port, mail_from=inbox.mail_from))
     try:
         yield inbox
     finally:

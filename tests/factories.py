@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from accueil.channels import notify
+from accueil.channels.base import ChannelAdapter
 from accueil.conversations.models import ChannelKind, Motif
 from accueil.conversations.service import InboundContact
 from accueil.customers.models import IdentityKind
@@ -102,8 +102,7 @@ def contact(channel: ChannelKind = ChannelKind.email, *, email: str = DAVID_EMAI
     return InboundContact(**values)
 
 
-def use_transports(runtime: Runtime, transports: notify.Transports, *kinds: ChannelKind):
-    """Point the runtime's email and/or SMS adapters at these transports; returns what restores them."""
-    adapters = {ChannelKind.email: transports.email_adapter(), ChannelKind.sms: transports.sms_adapter()}
-    restores = [runtime.channels.swap(kind, adapters[kind]) for kind in (kinds or tuple(adapters))]
+def use_adapters(runtime: Runtime, *adapters: ChannelAdapter):
+    """The runtime sends through these adapters (one per kind) until the returned function restores it."""
+    restores = [runtime.channels.swap(adapter.kind, adapter) for adapter in adapters]
     return lambda: [restore() for restore in restores]

@@ -7,21 +7,18 @@ SMTP/gateway acknowledgement and the job's commit may send a second copy.
 
 The transports are the runtime's email and SMS adapters (``channels/base.py``), reached through the
 session of the unit of work; with none configured, the ``do_queue_*`` functions queue nothing and return
-False, so callers can fall back to another channel. ``Transports`` gathers their settings.
+False, so callers can fall back to another channel.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
-from email.message import EmailMessage
 
 from sqlalchemy.orm import Session
 
-from accueil.channels.base import ChannelAdapter, OutboundMessage, channels_of
+from accueil.channels.base import OutboundMessage, channels_of
 from accueil.channels.email.adapter import SmtpEmail
 from accueil.channels.sms.adapter import MAX_SMS, HttpSmsGateway
-from accueil.config import Settings
 from accueil.conversations.models import ChannelKind
 from accueil.db.jobs import do_schedule_job, job_handler
 
@@ -29,48 +26,6 @@ EMAIL_KIND = "notify.email"
 SMS_KIND = "notify.sms"
 MAX_SUBJECT = 200
 MAX_BODY = 50_000
-
-
-@dataclass(frozen=True)
-class Transports:
-    smtp_host: str = ""
-    smtp_port: int = 25
-    smtp_username: str = ""
-    smtp_password: str = ""
-    smtp_starttls: bool = False
-    mail_from: str = "accueil <noreply@localhost>"
-    sms_gateway_url: str = ""
-    sms_gateway_token: str = ""
-    sms_sender: str = ""
-    timeout_seconds: float = 10.0
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> Transports:
-        return cls(smtp_host=settings.smtp_host, smtp_port=settings.smtp_port,
-                   smtp_username=settings.smtp_username, smtp_password=settings.smtp_password,
-                   smtp_starttls=settings.smtp_starttls, mail_from=settings.mail_from,
-                   sms_gateway_url=settings.sms_gateway_url, sms_gateway_token=settings.sms_gateway_token,
-                   sms_sender=settings.sms_sender)
-
-    def email_adapter(self) -> SmtpEmail:
-        return SmtpEmail(host=self.smtp_host, port=self.smtp_port, username=self.smtp_username,
-                         password=self.smtp_password, starttls=self.smtp_starttls, mail_from=self.mail_from,
-                         timeout_seconds=self.timeout_seconds)
-
-    def sms_adapter(self) -> HttpSmsGateway:
-        return HttpSmsGateway(url=self.sms_gateway_url, token=self.sms_gateway_token, sender=self.sms_sender,
-                              timeout_seconds=self.timeout_seconds)
-
-    def adapters(self) -> list[ChannelAdapter]:
-        return [self.email_adapter(), self.sms_adapter()]
-
-    @property
-    def email_enabled(self) -> bool:
-        return self.email_adapter().enabled
-
-    @property
-    def sms_enabled(self) -> bool:
-        return self.sms_adapter().enabled
 
 
 def email_adapter(session: Session) -> SmtpEmail | None:
@@ -99,10 +54,6 @@ def do_queue_sms(session: Session, *, to: str, text: str, dedupe_key: str, now: 
     do_schedule_job(session, kind=SMS_KIND, run_at=now, payload={"to": to, "text": text[:MAX_SMS]},
                     dedupe_key=f"sms:{dedupe_key}"[:200])
     return True
-
-
-def build_email(transports: Transports, *, to: str, subject: str, body: str, now: datetime) -> EmailMessage:
-    return transports.email_adapter().build(OutboundMessage(to=to, subject=subject, text=body), now=now)
 
 
 @job_handler(EMAIL_KIND)

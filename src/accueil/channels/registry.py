@@ -13,6 +13,8 @@ from types import ModuleType
 from accueil.channels import notify
 from accueil.channels.base import ChannelAdapter, ChannelAdapters
 from accueil.channels.callback import service as callback_service
+from accueil.channels.email.adapter import SmtpEmail
+from accueil.channels.sms.adapter import HttpSmsGateway
 from accueil.channels.visit import service as visit_service
 from accueil.channels.voice import adapter as voice_adapter
 from accueil.channels.voice import controls as voice_controls
@@ -28,18 +30,13 @@ class Channel:
     job_modules: tuple[ModuleType, ...] = ()  # modules that register durable job handlers on import
 
 
-def _written(settings: Settings) -> list[ChannelAdapter]:
-    return notify.Transports.from_settings(settings).adapters()
-
-
 CHANNELS: tuple[Channel, ...] = (
     Channel(ChannelKind.voice, adapters=voice_adapter.providers_from, job_modules=(voice_controls,)),
     Channel(ChannelKind.callback, job_modules=(callback_service,)),
     Channel(ChannelKind.chat),
     Channel(ChannelKind.visit, job_modules=(visit_service,)),
-    Channel(ChannelKind.email, adapters=lambda s: [a for a in _written(s) if a.kind is ChannelKind.email],
-            job_modules=(notify,)),
-    Channel(ChannelKind.sms, adapters=lambda s: [a for a in _written(s) if a.kind is ChannelKind.sms]),
+    Channel(ChannelKind.email, adapters=lambda settings: [SmtpEmail.from_settings(settings)], job_modules=(notify,)),
+    Channel(ChannelKind.sms, adapters=lambda settings: [HttpSmsGateway.from_settings(settings)]),
 )
 
 # Job handlers that belong to no channel (a case's SLA timer).

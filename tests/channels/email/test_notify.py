@@ -11,8 +11,10 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 from sqlalchemy import select
 
 from accueil.channels import notify
+from accueil.channels.email.adapter import SmtpEmail
+from accueil.channels.sms.adapter import HttpSmsGateway
 from accueil.db.jobs import Job, run_due_jobs
-from tests.factories import use_transports
+from tests.factories import use_adapters
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 
@@ -40,7 +42,7 @@ def test_rolled_back_transaction_sends_nothing(runtime, smtp_server):
 
 
 def test_unreachable_smtp_is_retried_later(runtime):
-    restore = use_transports(runtime, notify.Transports(smtp_host="127.0.0.1", smtp_port=1, timeout_seconds=2))
+    restore = use_adapters(runtime, SmtpEmail(host="127.0.0.1", port=1, timeout_seconds=2))
     try:
         with runtime.factory() as session, session.begin():
             notify.do_queue_email(session, to="x@example.org", subject="s", body="b", dedupe_key="k2", now=NOW)
@@ -53,7 +55,7 @@ def test_unreachable_smtp_is_retried_later(runtime):
 
 
 def test_nothing_is_queued_without_transports(runtime):
-    restore = use_transports(runtime, notify.Transports())
+    restore = use_adapters(runtime, SmtpEmail(), HttpSmsGateway())
     try:
         with runtime.factory() as session, session.begin():
             assert not notify.do_queue_email(session, to="x@example.org", subject="s", body="b",
@@ -82,8 +84,7 @@ def test_sms_goes_to_the_http_gateway(runtime):
     server = HTTPServer(("127.0.0.1", 0), _Gateway)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     _Gateway.received = []
-    restore = use_transports(runtime, notify.Transports(
-        sms_gateway_url=f"http://127.0.0.1:{server.server_port}/sms", sms_gateway_token="secret", sms_sender="ACCUEIL"))
+    restore = use_adapters(runtime, HttpSmsGateway(url=f"http://127.0.0.1:{server.server_port}/sms", token="secret", sender="ACCUEIL"))
     try:
         with runtime.factory() as session, session.begin():
             assert notify.do_queue_sms(session, to="+33612345678", text="Rappel demain à 10 h",

@@ -9,6 +9,7 @@ from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 
 from accueil.channels.base import Capabilities, OutboundMessage
+from accueil.config import Settings
 from accueil.conversations.models import ChannelKind
 from accueil.core import clock
 
@@ -25,6 +26,11 @@ class SmtpEmail:
     kind: ChannelKind = ChannelKind.email
     name: str = "smtp"
     capabilities: Capabilities = Capabilities(attachments=True, html=True)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> SmtpEmail:
+        return cls(host=settings.smtp_host, port=settings.smtp_port, username=settings.smtp_username,
+                   password=settings.smtp_password, starttls=settings.smtp_starttls, mail_from=settings.mail_from)
 
     @property
     def enabled(self) -> bool:

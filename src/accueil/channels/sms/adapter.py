@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import httpx
 
 from accueil.channels.base import Capabilities, OutboundMessage
+from accueil.config import Settings
 from accueil.conversations.models import ChannelKind
 
 MAX_SMS = 1_600  # ten concatenated segments
@@ -21,6 +22,10 @@ class HttpSmsGateway:
     kind: ChannelKind = ChannelKind.sms
     name: str = "gateway"
     capabilities: Capabilities = Capabilities(max_length=MAX_SMS)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> HttpSmsGateway:
+        return cls(url=settings.sms_gateway_url, token=settings.sms_gateway_token, sender=settings.sms_sender)
 
     @property
     def enabled(self) -> bool:
