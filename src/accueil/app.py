@@ -20,13 +20,20 @@ from accueil.db.jobs import JobRunner
 from accueil.db.session import (
     WalCheckpointer,
 )
+from accueil.routing.events import (
+    InteractionArrived,
+    RoutingAccepted,
+    RoutingFreed,
+    RoutingPresence,
+    RoutingRequeued,
+)
 from accueil.routing.service import Dispatcher
 from accueil.runtime import Runtime, build_runtime
 
 log = logging.getLogger(__name__)
 
 # Events after which waiting work may find an agent: something arrived, came back or freed up.
-DISPATCH_TRIGGERS = ("interaction.arrived", "routing.requeued", "routing.presence", "routing.freed")
+DISPATCH_TRIGGERS = tuple(event.name for event in (InteractionArrived, RoutingRequeued, RoutingPresence, RoutingFreed))
 
 
 def register_job_handlers() -> tuple[ModuleType, ...]:
@@ -47,7 +54,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         checkpointer = WalCheckpointer(app.state.runtime.factory.kw["bind"]).start()
         # A provider's call accepted by an agent: connect them (a deduplicated job, whichever process hears it).
         stop_connector = app.state.runtime.bus.subscribe(AcceptedCallConnector(app.state.runtime.factory),
-                                                         prefix="routing.accepted")
+                                                         prefix=RoutingAccepted.name)
         runner = dispatcher = None
         if settings.dispatch_in_process:
             dispatcher = Dispatcher(app.state.runtime.factory, app.state.runtime.routing_rules,

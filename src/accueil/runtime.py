@@ -26,6 +26,7 @@ from accueil.core.permissions import ROLE_SCOPES, Principal
 from accueil.core.security import LoginThrottle
 from accueil.db import migrate
 from accueil.db.session import make_engine, make_read_session_factory, make_session_factory, write_lock_for
+from accueil.identity.events import TokenRevoked
 from accueil.identity.service import authenticate_token
 from accueil.routing import reactions as routing_reactions
 from accueil.routing.config_loader import RoutingConfigCache
@@ -48,7 +49,7 @@ class Runtime:
     channels: ChannelAdapters = field(default_factory=ChannelAdapters)  # the channel adapters, by kind
 
     def __post_init__(self) -> None:
-        self.bus.subscribe(self.principals.clear, prefix="token.revoked")
+        self.bus.subscribe(self.principals.clear, prefix=TokenRevoked.name)
 
 
 class PrincipalCache:

@@ -6,10 +6,10 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from accueil.conversations.events import CaseReopened
 from accueil.conversations.models import Case, CaseStatus, Interaction
 from accueil.core import clock
 from accueil.core.errors import Conflict, NotFound
-from accueil.core.events import Event
 from accueil.db.session import queue_event
 
 
@@ -37,8 +37,7 @@ def _reopen(session: Session, case: Case, *, now: datetime, reason: str) -> None
     case.closed_at = None
     case.resolution_code = None
     case.updated_at = now
-    queue_event(session, Event("case.reopened", {"case_id": case.id, "from": previous.value, "reason": reason},
-                               now))
+    queue_event(session, CaseReopened(case_id=case.id, from_=previous.value, reason=reason), now)
 
 
 def do_reopen_case(session: Session, *, case_id: str, reason: str = "agent", now: datetime | None = None) -> Case:

@@ -35,6 +35,7 @@ from accueil.conversations.content import (
     sanitise_html,
     store_attachment_bytes,
 )
+from accueil.conversations.events import MessageReceived
 from accueil.conversations.inbound_batch import (
     BATCH,
     INSERT_CASE,
@@ -61,8 +62,8 @@ from accueil.conversations.models import (
 )
 from accueil.core import clock
 from accueil.core.errors import Conflict, ValidationFailed
-from accueil.core.events import Event
 from accueil.core.ids import id_at, new_id
+from accueil.customers.events import CustomerCreated
 from accueil.customers.service import IdentityRef, access_customer
 from accueil.db.session import TRANSACTION_CACHE, WRITTEN_FILES, queue_event
 from accueil.identity.models import Skill
@@ -204,7 +205,7 @@ def _resolve_customer(session: Session, batch: InboundBatch, contact: InboundCon
             "created_at": now, "updated_at": now,
         })
         batch.customers_loaded.add(customer_id)  # a new customer has no cases yet
-        queue_event(session, Event("customer.created", {"customer_id": customer_id}, now))
+        queue_event(session, CustomerCreated(customer_id=customer_id), now)
     missing = [ref for ref, owner in owners.items() if owner is None]
     if missing:
         batch.add(INSERT_IDENTITY, [
@@ -346,9 +347,9 @@ def _receive(session: Session, batch: InboundBatch, contact: InboundContact, con
         batch.receipts[(contact.channel, contact.provider_message_id)] = (interaction_id, message_id)
     result.interaction_id, result.message_id = interaction_id, message_id
     if contact.interaction_id is not None:  # the next line of a live exchange (a chat): not a new arrival
-        queue_event(session, Event("message.received", {
-            "interaction_id": interaction_id, "case_id": case.id, "customer_id": customer_id,
-            "message_id": message_id, "channel": contact.channel.value}, now))
+        queue_event(session, MessageReceived(
+            interaction_id=interaction_id, case_id=case.id, customer_id=customer_id,
+            message_id=message_id, channel=contact.channel.value), now)
         return result
     config.work.announce(
         session, interaction_id=interaction_id, case_id=case.id, customer_id=customer_id,

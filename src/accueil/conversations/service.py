@@ -23,7 +23,17 @@ from accueil.conversations.content import (
     html_to_text,
     sanitise_html,
 )
-from accueil.conversations.events import CaseMotifChanged, CaseStatusChanged, InteractionEnded, logged_event
+from accueil.conversations.events import (
+    CaseAssigned,
+    CaseEscalated,
+    CaseMotifChanged,
+    CaseNoteAdded,
+    CaseSlaBreached,
+    CaseStatusChanged,
+    InteractionEnded,
+    MessageSent,
+    logged_event,
+)
 from accueil.conversations.inbound import (  # noqa: F401 - re-exported: the domain's one entry point
     ConversationConfig,
     InboundContact,
@@ -47,7 +57,6 @@ from accueil.conversations.models import (
 from accueil.conversations.scope import check_user_may_take
 from accueil.core import clock
 from accueil.core.errors import Conflict, NotFound, ValidationFailed
-from accueil.core.events import Event
 from accueil.core.ids import id_at, new_id
 from accueil.core.permissions import ROUTABLE_ROLES
 from accueil.db.jobs import job_handler
@@ -204,8 +213,7 @@ def do_reply(
     if target is not None and target is not case.status:
         _change_status(session, case, target, now=now, actor_id=author_user_id)
     case.updated_at = now
-    queue_event(session, Event("message.sent", {"case_id": case.id, "message_id": message.id,
-                                                "interaction_id": interaction.id}, now))
+    queue_event(session, MessageSent(case_id=case.id, message_id=message.id, interaction_id=interaction.id), now)
     return message
 
 
@@ -223,7 +231,7 @@ def do_add_note(session: Session, *, case_id: str, author_user_id: str, body_tex
     session.add(note)
     case.updated_at = now
     session.flush()
-    queue_event(session, Event("case.note_added", {"case_id": case.id, "message_id": note.id}, now))
+    queue_event(session, CaseNoteAdded(case_id=case.id, message_id=note.id), now)
     return note
 
 
@@ -303,8 +311,7 @@ def do_escalate_case(session: Session, *, case_id: str, level: int, actor_id: st
     if latest is not None:
         _record_event(session, latest, "escalated", now, agent_id=actor_id,
                       data={"from_level": previous, "to_level": level, "reason": reason})
-    queue_event(session, Event("case.escalated", {"case_id": case.id, "from_level": previous, "to_level": level},
-                               now))
+    queue_event(session, CaseEscalated(case_id=case.id, from_level=previous, to_level=level), now)
     return case
 
 
@@ -350,8 +357,8 @@ def do_assign_case(session: Session, *, case_id: str, agent_id: str | None, acto
     if case.status not in OPEN_STATUSES:
         raise Conflict("case_closed")
     previous, case.agent_id, case.updated_at = case.agent_id, agent_id, now
-    queue_event(session, Event("case.assigned", {"case_id": case.id, "from": previous, "to": agent_id,
-                                                 "agent_id": agent_id, "actor_id": actor_id}, now))
+    queue_event(session, CaseAssigned(case_id=case.id, from_=previous, to=agent_id, agent_id=agent_id,
+                                            actor_id=actor_id), now)
     return case
 
 
@@ -374,4 +381,4 @@ def _sla_check(session: Session, payload: dict, now: datetime) -> None:
     if case is None or case.status not in OPEN_STATUSES or case.sla_due_at is None:
         return
     if clock.ensure_utc(case.sla_due_at) <= now:
-        queue_event(session, Event("case.sla_breached", {"case_id": case.id, "reference": case.reference}, now))
+        queue_event(session, CaseSlaBreached(case_id=case.id, reference=case.reference), now)

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from accueil.core import clock
 from accueil.core.errors import Conflict, NotFound, ValidationFailed
-from accueil.core.events import Event
+from accueil.customers.events import CustomerCreated, CustomerMerged
 from accueil.customers.models import Customer, CustomerMerge, Identity, IdentityKind
 from accueil.db.session import queue_event
 
@@ -122,7 +122,7 @@ def do_resolve_identity(
             session.add(Identity(customer_id=customer.id, kind=ref.kind, value=ref.value, created_at=now))
     session.flush()
     if created:
-        queue_event(session, Event("customer.created", {"customer_id": customer.id}, now))
+        queue_event(session, CustomerCreated(customer_id=customer.id), now)
     return customer, created
 
 
@@ -184,7 +184,7 @@ def do_merge_customers(
     session.add(trace)
     session.flush()
     session.expire_all()
-    queue_event(session, Event("customer.merged", {"source_id": source.id, "target_id": target.id}, now))
+    queue_event(session, CustomerMerged(source_id=source.id, target_id=target.id), now)
     return trace
 
 

@@ -20,7 +20,6 @@ from accueil.conversations.models import Case, Outcome
 from accueil.conversations.scope import check_user_may_take
 from accueil.core import clock
 from accueil.core.errors import AccueilError, Conflict, NotFound, ValidationFailed
-from accueil.core.events import Event
 from accueil.core.permissions import ROUTABLE_ROLES
 from accueil.db.session import queue_event
 from accueil.identity.models import User
@@ -36,6 +35,7 @@ from accueil.routing.decisions import (
     UnknownItem,
     UnknownQueue,
 )
+from accueil.routing.events import RoutingAccepted, RoutingEnded, RoutingFreed
 from accueil.routing.models import AgentState, Queue, RoutingItem
 from accueil.routing.snapshot import RoutingPass, to_datetime
 
@@ -170,7 +170,7 @@ def do_accept(session: Session, *, rules: RoutingConfigCache, item_id: str, user
     except RoutingError as exc:
         raise _as_error(exc) from exc
     routing.record(item_id, "answered", agent_id=user_id)
-    queue_event(session, Event("routing.accepted", {"interaction_id": item_id, "agent_id": user_id}, routing.now))
+    queue_event(session, RoutingAccepted(interaction_id=item_id, agent_id=user_id), routing.now)
     return _finish(routing, [])
 
 
@@ -201,8 +201,8 @@ def do_end(session: Session, *, rules: RoutingConfigCache, item_id: str, wrapup:
         raise _as_error(exc) from exc
     routing.record(item_id, "ended", agent_id=row.agent_id,
                    outcome=Outcome.handled if handled else Outcome.abandoned)
-    queue_event(session, Event("routing.ended", {"interaction_id": item_id, "agent_id": row.agent_id,
-                                                 "handled": handled, "wrapup": wrapup}, routing.now))
+    queue_event(session, RoutingEnded(interaction_id=item_id, agent_id=row.agent_id, handled=handled, wrapup=wrapup),
+                routing.now)
     if handled and not wrapup:
         routing.record(item_id, "wrapup_ended", agent_id=row.agent_id)
     return _finish(routing, decisions)
@@ -318,7 +318,7 @@ def do_forget_item(session: Session, *, interaction_id: str, now: datetime | Non
     session.delete(row)
     session.flush()
     if agent_id is not None:
-        queue_event(session, Event("routing.freed", {"agent_id": agent_id}, now or clock.now()))
+        queue_event(session, RoutingFreed(agent_id=agent_id), now or clock.now())
     return True
 
 

@@ -20,7 +20,6 @@ from sqlalchemy.orm import Session
 
 from accueil.conversations.models import Interaction, Outcome
 from accueil.conversations.service import EventRecord, do_record_interaction_events
-from accueil.core.events import Event
 from accueil.core.ids import new_id
 from accueil.db.session import queue_event
 from accueil.routing.decisions import (
@@ -35,6 +34,7 @@ from accueil.routing.decisions import (
     WorkItem,
 )
 from accueil.routing.engine import RoutingEngine
+from accueil.routing.events import RoutingFreed, RoutingOffered, RoutingPresence, RoutingRequeued
 from accueil.routing.models import AgentState, PresencePeriod, RoutingItem
 from accueil.routing.rules import RoutingConfig, SkillRequirement
 
@@ -184,7 +184,7 @@ class RoutingPass:
         queues = [q for stages in self.config.agent_queues.get(agent_id, {}).values() for q in stages]
         if queues:
             self.load_waiting(limit=self.fill_limit, queue_ids=queues)
-        queue_event(self.session, Event("routing.freed", {"agent_id": agent_id}, self.now))
+        queue_event(self.session, RoutingFreed(agent_id=agent_id), self.now)
 
     def load_item(self, item_id: str) -> Any | None:
         """Lock one item the right way round: its holder first, then the item. None if it is gone."""
@@ -268,14 +268,14 @@ class RoutingPass:
             expires = to_datetime(decision.expires_at)
             self.events.append(EventRecord(decision.item, "offered", at, decision.agent, {
                 "queue_id": decision.queue, "expires_at": expires.isoformat() if expires else None}))
-            queue_event(self.session, Event("routing.offered", {
-                "interaction_id": decision.item, "agent_id": decision.agent, "queue_id": decision.queue,
-                "expires_at": expires.isoformat() if expires else None}, at))
+            queue_event(self.session, RoutingOffered(
+                interaction_id=decision.item, agent_id=decision.agent, queue_id=decision.queue,
+                expires_at=expires.isoformat() if expires else None), at)
         elif isinstance(decision, Requeued):
             kind = "declined" if decision.reason == "declined" else "requeued"
             self.events.append(EventRecord(decision.item, kind, at, decision.agent, {"reason": decision.reason}))
-            queue_event(self.session, Event("routing.requeued", {
-                "interaction_id": decision.item, "agent_id": decision.agent, "reason": decision.reason}, at))
+            queue_event(self.session, RoutingRequeued(
+                interaction_id=decision.item, agent_id=decision.agent, reason=decision.reason), at)
         elif isinstance(decision, Overflowed):
             self.events.append(EventRecord(decision.item, "overflowed", at, None, {
                 "from_queue_id": decision.from_queue, "to_queue_id": decision.to_queue, "stage": decision.stage}))
@@ -311,8 +311,8 @@ class RoutingPass:
             self._close_period(agent_id)
             self.session.add(PresencePeriod(id=new_id(), user_id=agent_id, presence=agent.presence.value,
                                             reason=agent.reason, started_at=self.now))
-            queue_event(self.session, Event("routing.presence", {
-                "agent_id": agent_id, "presence": agent.presence.value, "reason": agent.reason}, self.now))
+            queue_event(self.session, RoutingPresence(
+                agent_id=agent_id, presence=agent.presence.value, reason=agent.reason), self.now)
             if agent.presence is Presence.available:
                 values["ready_since"] = self.now
         if touched is not None:

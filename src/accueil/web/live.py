@@ -16,8 +16,26 @@ from collections.abc import AsyncIterator, Callable
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import StreamingResponse
 
+from accueil.conversations.events import (
+    CaseAssigned,
+    CaseEscalated,
+    CaseMotifChanged,
+    CaseNoteAdded,
+    CaseReopened,
+    CaseStatusChanged,
+    MessageReceived,
+    MessageSent,
+)
 from accueil.core.events import Event
 from accueil.identity.models import Role
+from accueil.routing.events import (
+    RoutingAccepted,
+    RoutingEnded,
+    RoutingFreed,
+    RoutingOffered,
+    RoutingPresence,
+    RoutingRequeued,
+)
 from accueil.web.session import WebUser, current_user
 
 router = APIRouter(include_in_schema=False)
@@ -25,23 +43,30 @@ router = APIRouter(include_in_schema=False)
 HEARTBEAT_SECONDS = 15.0
 MAX_PENDING = 200  # a page that stopped reading is dropped rather than buffered without end
 
+# An agent's offer and work panels refresh on these (when the event is about them).
+_MY_WORK_CHANGED = frozenset(event.name for event in (
+    RoutingRequeued, RoutingFreed, RoutingPresence, RoutingAccepted, RoutingEnded))
+# A case's page refreshes on these.
+_CASE_CHANGED = frozenset(event.name for event in (
+    MessageSent, MessageReceived, CaseNoteAdded, CaseStatusChanged, CaseEscalated, CaseReopened, CaseMotifChanged,
+    CaseAssigned))
+
 
 def signals_for(user: WebUser, event: Event) -> list[tuple[str, dict]]:
     """The signals this user's pages get for one domain event (none for most)."""
     data, name = event.data, event.name
     signals: list[tuple[str, dict]] = []
     mine = data.get("agent_id") == user.user_id
-    if name == "routing.offered" and mine:
+    if name == RoutingOffered.name and mine:
         signals += [("offer", {"interaction_id": data.get("interaction_id")}), ("work", {})]
-    elif name in ("routing.requeued", "routing.freed", "routing.presence", "routing.accepted", "routing.ended") and mine:
+    elif name in _MY_WORK_CHANGED and mine:
         signals += [("offer", {}), ("work", {})]
-        if name == "routing.presence":  # e.g. paused by the routing after a missed call: the switcher shows it
+        if name == RoutingPresence.name:  # e.g. paused by the routing after a missed call: the switcher shows it
             signals.append(("presence", {}))
-    elif name in ("message.sent", "message.received", "case.note_added", "case.status_changed", "case.escalated", "case.reopened",
-                  "case.motif_changed", "case.assigned"):
+    elif name in _CASE_CHANGED:
         if user.role is not Role.partner_agent:  # a partner may not see every case: not even its activity
             signals.append(("case", {"case_id": data.get("case_id")}))
-        if name == "case.assigned" and mine:
+        if name == CaseAssigned.name and mine:
             signals.append(("work", {}))
     if user.is_supervisor and (name.startswith("routing.") or name.startswith("interaction.")):
         signals.append(("board", {}))

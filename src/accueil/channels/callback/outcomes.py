@@ -13,6 +13,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from accueil.channels.callback.events import CallbackAttempted
 from accueil.channels.callback.models import (
     RETRIED_OUTCOMES,
     Callback,
@@ -25,7 +26,6 @@ from accueil.channels.callback.policy import RetryPolicy, next_attempt_at
 from accueil.channels.callback.service import DUE_KIND, due_job_key
 from accueil.conversations.models import Interaction, Outcome
 from accueil.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
-from accueil.core.events import Event
 from accueil.db.jobs import do_schedule_job
 from accueil.db.session import queue_event
 from accueil.routing.config_loader import RoutingConfigCache
@@ -108,7 +108,7 @@ def do_record_outcome(session: Session, *, callback_id: str, outcome: CallbackOu
     else:
         callback.status = NEXT_STATUS[outcome]
     session.flush()
-    queue_event(session, Event("callback.attempted", {
-        "callback_id": callback.id, "case_id": callback.case_id, "attempt": row.number, "outcome": outcome.value,
-        "status": callback.status.value, "agent_id": row.agent_id}, now))
+    queue_event(session, CallbackAttempted(
+        callback_id=callback.id, case_id=callback.case_id, attempt=row.number, outcome=outcome.value,
+        status=callback.status.value, agent_id=row.agent_id), now)
     return callback

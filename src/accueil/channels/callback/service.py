@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from accueil.channels.callback.events import CallbackScheduled
 from accueil.channels.callback.models import Callback, CallbackAttempt, CallbackSource, CallbackStatus
 from accueil.channels.callback.notices import do_notify_customer, text
 from accueil.config import get_settings
@@ -30,7 +31,6 @@ from accueil.conversations.service import (
 )
 from accueil.core import clock
 from accueil.core.errors import Conflict, NotFound, ValidationFailed
-from accueil.core.events import Event
 from accueil.core.ids import new_id
 from accueil.customers.models import Identity, IdentityKind
 from accueil.customers.service import (
@@ -85,8 +85,8 @@ def _new_callback(session: Session, *, case_id: str, customer_id: str, phone: st
                         status=CallbackStatus.scheduled, attempts=0)
     session.add(callback)
     session.flush()
-    queue_event(session, Event("callback.scheduled", {"callback_id": callback.id, "case_id": case_id,
-                                                      "due_at": callback.due_at.isoformat(), "source": source}, now))
+    queue_event(session, CallbackScheduled(callback_id=callback.id, case_id=case_id,
+                                           due_at=callback.due_at.isoformat(), source=source), now)
     return callback
 
 

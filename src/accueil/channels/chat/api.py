@@ -25,6 +25,7 @@ from accueil.api.public import RateLimiter, client_address
 from accueil.channels.callback import service as callbacks
 from accueil.channels.callback.public_api import REQUESTS
 from accueil.channels.chat import service
+from accueil.channels.chat.events import ChatVisitorTyping
 from accueil.channels.chat.hub import ChatHub, entry_frame
 from accueil.channels.chat.protocol import FRAMES, ChatError
 from accueil.channels.notify import do_queue_email
@@ -32,7 +33,6 @@ from accueil.conversations.inbound import is_retryable
 from accueil.conversations.models import Interaction
 from accueil.core import clock
 from accueil.core.errors import AccueilError, ValidationFailed
-from accueil.core.events import Event
 from accueil.core.i18n import pick_language
 from accueil.identity.models import User
 from accueil.routing.models import RoutingItem
@@ -344,9 +344,9 @@ class Connection:
         moment = time.monotonic()
         if self.agent_id and moment - self.typing_at >= TYPING_EVERY:
             self.typing_at = moment
-            self.rt.bus.publish(Event("chat.visitor_typing", {
-                "chat_id": self.chat_id, "case_id": self.case_id, "interaction_id": self.interaction_id,
-                "agent_id": self.agent_id}, clock.now()))
+            self.rt.bus.publish(ChatVisitorTyping(
+                chat_id=self.chat_id, case_id=self.case_id, interaction_id=self.interaction_id,
+                agent_id=self.agent_id).envelope(clock.now()))
 
     async def on_transcript(self, frame: Any) -> None:
         self._require_chat()

@@ -17,12 +17,21 @@ from typing import Any, Protocol
 from sqlalchemy.orm import Session, sessionmaker
 
 from accueil.channels.chat import service
+from accueil.channels.chat.events import ChatAgentTyping, ChatStarted
 from accueil.channels.chat.service import queue_status
 from accueil.channels.chat.writer import ChatWriter
+from accueil.conversations.events import CaseStatusChanged, MessageSent
 from accueil.core import clock
 from accueil.core.events import Event, EventBus
 from accueil.identity.models import User
 from accueil.routing.config_loader import RoutingConfigCache
+from accueil.routing.events import (
+    InteractionArrived,
+    RoutingAccepted,
+    RoutingEnded,
+    RoutingOffered,
+    RoutingRequeued,
+)
 
 
 class Connection(Protocol):
@@ -59,7 +68,7 @@ class ChatHub:
         self._queue_refresh: asyncio.TimerHandle | None = None
         self._unsubscribe: list[Callable[[], None]] = [
             bus.subscribe(self._on_event, prefix=prefix)
-            for prefix in ("message.sent", "routing.", "interaction.arrived", "case.status_changed", "chat.")
+            for prefix in (MessageSent.name, "routing.", InteractionArrived.name, CaseStatusChanged.name, "chat.")
         ]
 
     @classmethod
@@ -109,19 +118,19 @@ class ChatHub:
     def _on_event(self, event: Event) -> None:
         data, name = event.data, event.name
         interaction_id = data.get("interaction_id")
-        if name == "message.sent" and data.get("case_id") in self.by_case:
+        if name == MessageSent.name and data.get("case_id") in self.by_case:
             self.loop.call_soon_threadsafe(self._spawn, self._sync(data["case_id"]))
-        elif name in ("routing.offered", "routing.accepted") and interaction_id in self.by_interaction:
+        elif name in (RoutingOffered.name, RoutingAccepted.name) and interaction_id in self.by_interaction:
             self.loop.call_soon_threadsafe(self._spawn, self._agent(interaction_id, data.get("agent_id"),
-                                                                    joined=name == "routing.accepted"))
-        elif name in ("routing.requeued", "routing.ended") and interaction_id in self.by_interaction:
+                                                                    joined=name == RoutingAccepted.name))
+        elif name in (RoutingRequeued.name, RoutingEnded.name) and interaction_id in self.by_interaction:
             self.loop.call_soon_threadsafe(self._spawn, self._agent(interaction_id, None, joined=False,
-                                                                    ended=name == "routing.ended"))
-        elif name == "case.status_changed" and data.get("to") in ENDED_CASE_STATUSES and data.get("case_id") in self.by_case:
+                                                                    ended=name == RoutingEnded.name))
+        elif name == CaseStatusChanged.name and data.get("to") in ENDED_CASE_STATUSES and data.get("case_id") in self.by_case:
             self.loop.call_soon_threadsafe(self._ended, data["case_id"])
-        elif name == "chat.agent_typing" and data.get("case_id") in self.by_case:
+        elif name == ChatAgentTyping.name and data.get("case_id") in self.by_case:
             self.loop.call_soon_threadsafe(self._typing, data["case_id"], data.get("name"))
-        if name.startswith("routing.") or name in ("interaction.arrived", "chat.started"):
+        if name.startswith("routing.") or name in (InteractionArrived.name, ChatStarted.name):
             self.loop.call_soon_threadsafe(self.refresh_queue_soon)
 
     # Work (event loop) ------------------------------------------------------------------------------------------

@@ -19,11 +19,11 @@ from datetime import datetime
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
+from accueil.channels.chat.events import ChatClosed, ChatMessageReceived, ChatStarted
 from accueil.channels.chat.models import ChatAuthor, ChatLogEntry, ChatSession, ChatStatus
 from accueil.conversations.inbound import ConversationConfig, InboundContact, do_receive_inbound
 from accueil.conversations.models import ChannelKind, Direction, Interaction, Message, Motif
 from accueil.core.errors import Conflict, NotFound, ValidationFailed
-from accueil.core.events import Event
 from accueil.core.ids import new_id
 from accueil.customers.models import IdentityKind
 from accueil.customers.service import IdentityRef, normalise_identity
@@ -154,9 +154,8 @@ def do_start_chat(session: Session, *, name: str, email: str, motif_code: str | 
     session.flush()
     first = _append(session, chat, author=ChatAuthor.customer, body=text, now=now, client_id=client_id,
                     message_id=result.message_id, author_name=name)
-    queue_event(session, Event("chat.started", {
-        "chat_id": chat.id, "case_id": chat.case_id, "interaction_id": chat.interaction_id,
-        "queue_id": queue.id}, now))
+    queue_event(session, ChatStarted(
+        chat_id=chat.id, case_id=chat.case_id, interaction_id=chat.interaction_id, queue_id=queue.id), now)
     return Started(chat, token, first, result.queue_closed, False)
 
 
@@ -204,10 +203,10 @@ def do_receive_visitor_message(session: Session, *, chat_id: str, client_id: str
            "client_id": client_id, "message_id": result.message_id, "author_name": chat.display_name,
            "body": text, "created_at": now}
     connection.execute(_LOG.insert(), row)
-    queue_event(session, Event("chat.message_received", {
-        "chat_id": chat_id, "case_id": chat.case_id, "interaction_id": chat.interaction_id,
-        "agent_id": connection.execute(_HOLDER, {"interaction_id": chat.interaction_id}).scalar(),
-        "seq": chat.last_seq, "client_id": client_id, "message_id": result.message_id}, now))
+    queue_event(session, ChatMessageReceived(
+        chat_id=chat_id, case_id=chat.case_id, interaction_id=chat.interaction_id,
+        agent_id=connection.execute(_HOLDER, {"interaction_id": chat.interaction_id}).scalar(),
+        seq=chat.last_seq, client_id=client_id, message_id=result.message_id), now)
     return ChatLogEntry(**row), False
 
 
@@ -243,9 +242,8 @@ def do_close_chat(session: Session, *, chat_id: str, rules: RoutingConfigCache, 
     if item is not None and item.status in ("waiting", "offered", "active"):
         do_end(session, rules=rules, item_id=chat.interaction_id, wrapup=item.status == "active", now=now)
     chat.status, chat.closed_at = ChatStatus.closed, now
-    queue_event(session, Event("chat.closed", {"chat_id": chat.id, "case_id": chat.case_id,
-                                               "interaction_id": chat.interaction_id,
-                                               "agent_id": item.agent_id if item else None}, now))
+    queue_event(session, ChatClosed(chat_id=chat.id, case_id=chat.case_id, interaction_id=chat.interaction_id,
+                                    agent_id=item.agent_id if item else None), now)
     return chat
 
 

@@ -17,6 +17,12 @@ from sqlalchemy.orm import Session
 from accueil.channels.visit import messages
 from accueil.channels.visit import slots as pure
 from accueil.channels.visit.agencies import Agency, access_agency
+from accueil.channels.visit.events import (
+    AppointmentArrived,
+    AppointmentFinished,
+    AppointmentProgressed,
+    AppointmentStarted,
+)
 from accueil.channels.visit.models import Appointment, AppointmentStatus, VisitOutcome
 from accueil.channels.visit.service import check_contacts, check_request_key
 from accueil.conversations.models import (
@@ -41,7 +47,6 @@ from accueil.conversations.service import (
 )
 from accueil.core import clock
 from accueil.core.errors import Conflict, NotFound, ValidationFailed
-from accueil.core.events import Event
 from accueil.core.ids import id_at
 from accueil.db.session import queue_event
 from accueil.routing.enqueue import announce_arrival
@@ -115,7 +120,7 @@ def do_check_in(session: Session, *, appointment_id: str, actor_id: str | None =
         channel=ChannelKind.visit.value, queue_id=None), now)
     appointment.status, appointment.arrived_at, appointment.interaction_id = (
         AppointmentStatus.arrived, now, interaction.id)
-    _event(session, "appointment.arrived", appointment, now)
+    _event(session, AppointmentArrived, appointment, now)
     return appointment
 
 
@@ -148,7 +153,7 @@ def do_walk_in(session: Session, *, site_id: str, motif_code: str, name: str, em
         contact_phone=next((i.value for i in identities if i.kind.value == "phone"), None), agent_id=None)
     session.add(appointment)
     session.flush()
-    _event(session, "appointment.arrived", appointment, now)
+    _event(session, AppointmentArrived, appointment, now)
     return appointment
 
 
@@ -166,7 +171,7 @@ def do_start_visit(session: Session, *, appointment_id: str, agent_id: str, now:
     case = session.get(Case, appointment.case_id)
     if case is not None and case.status is CaseStatus.new:
         do_change_status(session, case_id=case.id, status=CaseStatus.open, actor_id=agent_id, now=now)
-    _event(session, "appointment.started", appointment, now)
+    _event(session, AppointmentStarted, appointment, now)
     return appointment
 
 
@@ -198,10 +203,10 @@ def do_finish_visit(session: Session, *, appointment_id: str, outcome: VisitOutc
     case = session.get(Case, appointment.case_id)
     if outcome is VisitOutcome.resolved and case is not None and case.status in OPEN_STATUSES:
         do_resolve_case(session, case_id=case.id, resolution_code="visit_resolved", actor_id=agent_id, now=now)
-    _event(session, "appointment.finished", appointment, now)
+    _event(session, AppointmentFinished, appointment, now)
     return appointment
 
 
-def _event(session: Session, name: str, appointment: Appointment, now: datetime) -> None:
-    queue_event(session, Event(name, {"appointment_id": appointment.id, "site_id": appointment.site_id,
-                                      "case_id": appointment.case_id, "status": appointment.status.value}, now))
+def _event(session: Session, step: type[AppointmentProgressed], appointment: Appointment, now: datetime) -> None:
+    queue_event(session, step(appointment_id=appointment.id, site_id=appointment.site_id,
+                              case_id=appointment.case_id, status=appointment.status.value), now)

@@ -24,6 +24,7 @@ from accueil.channels import notify
 from accueil.channels.visit import messages
 from accueil.channels.visit import slots as pure
 from accueil.channels.visit.agencies import Agency, access_agency, taken_places
+from accueil.channels.visit.events import AppointmentBooked, AppointmentCancelled
 from accueil.channels.visit.models import Appointment, AppointmentStatus
 from accueil.conversations.models import Case, CaseStatus, ChannelKind, Motif, Outcome
 from accueil.conversations.service import (
@@ -35,7 +36,6 @@ from accueil.conversations.service import (
 )
 from accueil.core import clock
 from accueil.core.errors import Conflict, NotFound, ValidationFailed
-from accueil.core.events import Event
 from accueil.customers.models import IdentityKind
 from accueil.customers.service import IdentityRef, find_customer_by_identity, normalise_identity
 from accueil.db.jobs import do_schedule_job, job_handler
@@ -151,9 +151,9 @@ def do_book_appointment(session: Session, *, request: BookingRequest, config: Co
     if reminder_hours > 0 and remind_at > now:
         do_schedule_job(session, kind=REMINDER_KIND, run_at=remind_at, dedupe_key=f"{REMINDER_KIND}:{appointment.id}",
                         payload={"appointment_id": appointment.id, "base_url": base_url})
-    queue_event(session, Event("appointment.booked", {
-        "appointment_id": appointment.id, "site_id": agency.site.id, "case_id": appointment.case_id,
-        "starts_at": clock.iso_z(appointment.starts_at)}, now))
+    queue_event(session, AppointmentBooked(
+        appointment_id=appointment.id, site_id=agency.site.id, case_id=appointment.case_id,
+        starts_at=clock.iso_z(appointment.starts_at)), now)
     return Booking(appointment, created=True)
 
 
@@ -244,8 +244,7 @@ def do_cancel_appointment(session: Session, *, appointment: Appointment, by: str
         do_resolve_case(session, case_id=case.id, resolution_code="appointment_cancelled", actor_id=actor_id, now=now)
     agency = access_agency(session, site_id=appointment.site_id)
     _notify(session, appointment, agency, "cancelled", None, now=now)
-    queue_event(session, Event("appointment.cancelled", {"appointment_id": appointment.id, "by": by,
-                                                         "site_id": appointment.site_id}, now))
+    queue_event(session, AppointmentCancelled(appointment_id=appointment.id, by=by, site_id=appointment.site_id), now)
     return appointment
 
 

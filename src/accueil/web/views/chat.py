@@ -13,6 +13,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response, StreamingResponse
 
+from accueil.channels.chat.events import ChatAgentTyping, ChatClosed, ChatMessageReceived, ChatVisitorTyping
 from accueil.conversations.scope import check_case_scope
 from accueil.conversations.service import access_case
 from accueil.core import clock
@@ -26,8 +27,8 @@ from accueil.web.views.agent import _read, agent_user
 
 router = APIRouter(include_in_schema=False)
 
-SIGNALS = {"chat.message_received": "chat-message", "chat.visitor_typing": "chat-typing",
-           "chat.closed": "chat-closed"}
+SIGNALS = {ChatMessageReceived.name: "chat-message", ChatVisitorTyping.name: "chat-typing",
+           ChatClosed.name: "chat-closed"}
 
 
 @router.get("/agent/chat/live")
@@ -48,8 +49,8 @@ async def agent_typing(request: Request, case_id: str, user: WebUser = Depends(a
     """The agent is typing a reply: the visitor sees "… is typing" (nothing is stored)."""
     await check_csrf(request, user)
     await _read(request, lambda s: check_case_scope(s, user.principal(), access_case(s, case_id)))
-    request.app.state.runtime.bus.publish(Event("chat.agent_typing", {
-        "case_id": case_id, "agent_id": user.user_id, "name": user.display_name}, clock.now()))
+    request.app.state.runtime.bus.publish(ChatAgentTyping(
+        case_id=case_id, agent_id=user.user_id, name_=user.display_name).envelope(clock.now()))
     return Response(status_code=204)
 
 
