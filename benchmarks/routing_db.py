@@ -25,8 +25,8 @@ from pathlib import Path
 from sqlalchemy import create_engine, select, text
 
 from accueil.config import Settings
-from accueil.conversations.inbound import InboundContact, begin_batch, do_receive_inbound, flush_batch
 from accueil.conversations.models import ChannelKind
+from accueil.conversations.receive import InboundContact, begin_batch, do_receive_inbound, flush_batch
 from accueil.core.events import InProcessEventBus
 from accueil.customers.models import IdentityKind
 from accueil.customers.service import IdentityRef

@@ -42,9 +42,9 @@ from sqlalchemy import delete, func, select, update
 
 from accueil.app import create_app
 from accueil.config import Settings
-from accueil.conversations.intake import InboundWriter
 from accueil.conversations.models import Case, ChannelKind, Interaction
 from accueil.conversations.service import InboundContact
+from accueil.conversations.writer import InboundWriter
 from accueil.core.events import make_event_bus
 from accueil.customers.models import IdentityKind
 from accueil.customers.service import IdentityRef

@@ -18,8 +18,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from accueil.channels import registry
 from accueil.channels.base import ChannelAdapters
 from accueil.config import Settings
-from accueil.conversations.intake import InboundWriter, InlineInboundWriter
 from accueil.conversations.service import ConversationConfig
+from accueil.conversations.writer import InboundWriter, InlineInboundWriter
 from accueil.core.errors import Unauthenticated
 from accueil.core.events import EventBus, make_event_bus
 from accueil.core.permissions import ROLE_SCOPES, Principal

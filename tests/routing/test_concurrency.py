@@ -11,8 +11,8 @@ from datetime import UTC, datetime
 from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError
 
-from accueil.conversations.inbound import begin_batch, do_receive_inbound, flush_batch
 from accueil.conversations.models import InteractionEvent
+from accueil.conversations.receive import begin_batch, do_receive_inbound, flush_batch
 from accueil.core.errors import Conflict, NotFound
 from accueil.db.session import make_engine, make_session_factory
 from accueil.identity.models import Role

@@ -15,8 +15,8 @@ from typing import Any, Protocol, runtime_checkable
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from accueil.conversations.inbound import InboundContact
 from accueil.conversations.models import ChannelKind
+from accueil.conversations.receive import InboundContact
 
 
 @dataclass(frozen=True)

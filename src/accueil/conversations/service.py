@@ -34,14 +34,6 @@ from accueil.conversations.events import (
     MessageSent,
     logged_event,
 )
-from accueil.conversations.inbound import (  # noqa: F401 - re-exported: the domain's one entry point
-    ConversationConfig,
-    InboundContact,
-    ReceiveResult,
-    do_receive_inbound,
-    receive_inbound,
-    store_attachments,
-)
 from accueil.conversations.models import (
     OPEN_STATUSES,
     AuthorKind,
@@ -53,6 +45,14 @@ from accueil.conversations.models import (
     Message,
     Motif,
     Outcome,
+)
+from accueil.conversations.receive import (  # noqa: F401 - re-exported: the domain's one entry point
+    ConversationConfig,
+    InboundContact,
+    ReceiveResult,
+    do_receive_inbound,
+    receive_inbound,
+    store_attachments,
 )
 from accueil.conversations.scope import check_user_may_take
 from accueil.core import clock

@@ -29,8 +29,8 @@ from accueil.channels.chat.events import ChatVisitorTyping
 from accueil.channels.chat.hub import ChatHub, entry_frame
 from accueil.channels.chat.protocol import FRAMES, ChatError
 from accueil.channels.notify import do_queue_email
-from accueil.conversations.inbound import is_retryable
 from accueil.conversations.models import Interaction
+from accueil.conversations.receive import is_retryable
 from accueil.core import clock
 from accueil.core.errors import AccueilError, ValidationFailed
 from accueil.core.i18n import pick_language

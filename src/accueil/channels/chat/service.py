@@ -21,8 +21,8 @@ from sqlalchemy.orm import Session
 
 from accueil.channels.chat.events import ChatClosed, ChatMessageReceived, ChatStarted
 from accueil.channels.chat.models import ChatAuthor, ChatLogEntry, ChatSession, ChatStatus
-from accueil.conversations.inbound import ConversationConfig, InboundContact, do_receive_inbound
 from accueil.conversations.models import ChannelKind, Direction, Interaction, Message, Motif
+from accueil.conversations.receive import ConversationConfig, InboundContact, do_receive_inbound
 from accueil.core.errors import Conflict, NotFound, ValidationFailed
 from accueil.core.ids import new_id
 from accueil.customers.models import IdentityKind

@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from accueil.conversations.inbound import is_retryable
+from accueil.conversations.receive import is_retryable
 
 log = logging.getLogger(__name__)
 

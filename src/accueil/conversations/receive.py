@@ -7,7 +7,7 @@ window), an interaction, a message with its attachments, the first events of the
 a receipt of the provider's message id, so a second delivery returns the first result and creates
 nothing.
 
-Every contact passes through here, so lookups and inserts go through ``inbound_batch`` (a few
+Every contact passes through here, so lookups and inserts go through ``receive_batch`` (a few
 multi-row statements per batch of contacts, no ORM flush); rare paths (merged customers, reopening,
 chat continuations) use the ORM helpers of ``service``.
 """
@@ -36,7 +36,17 @@ from accueil.conversations.content import (
     store_attachment_bytes,
 )
 from accueil.conversations.events import MessageReceived
-from accueil.conversations.inbound_batch import (
+from accueil.conversations.models import (
+    Attachment,
+    AuthorKind,
+    Case,
+    CaseStatus,
+    ChannelKind,
+    Direction,
+    Interaction,
+    Motif,
+)
+from accueil.conversations.receive_batch import (
     BATCH,
     INSERT_CASE,
     INSERT_CUSTOMER,
@@ -49,16 +59,6 @@ from accueil.conversations.inbound_batch import (
     CaseRef,
     InboundBatch,
     current_batch,
-)
-from accueil.conversations.models import (
-    Attachment,
-    AuthorKind,
-    Case,
-    CaseStatus,
-    ChannelKind,
-    Direction,
-    Interaction,
-    Motif,
 )
 from accueil.core import clock
 from accueil.core.errors import Conflict, ValidationFailed

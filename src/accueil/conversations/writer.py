@@ -20,7 +20,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from accueil.conversations.inbound import (
+from accueil.conversations.receive import (
     ConversationConfig,
     InboundContact,
     ReceiveResult,

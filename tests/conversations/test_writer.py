@@ -11,9 +11,9 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import func, select
 
-from accueil.conversations.inbound import begin_batch, do_receive_inbound, flush_batch
-from accueil.conversations.intake import InboundWriter, InlineInboundWriter
 from accueil.conversations.models import Case, InboundReceipt, Interaction, InteractionEvent, Message
+from accueil.conversations.receive import begin_batch, do_receive_inbound, flush_batch
+from accueil.conversations.writer import InboundWriter, InlineInboundWriter
 from accueil.core.errors import ValidationFailed
 from accueil.customers.models import Customer, Identity, IdentityKind
 from accueil.customers.service import IdentityRef
@@ -82,7 +82,7 @@ def test_inline_writer_batches_one_loop_turn(runtime, cast):
 
 def test_concurrent_deliveries_of_one_contact_and_one_new_identity(runtime, cast):
     """Threads racing with the same provider id, and the same new customer, through separate transactions."""
-    from accueil.conversations.inbound import receive_inbound
+    from accueil.conversations.receive import receive_inbound
 
     errors: list[BaseException] = []
     results = []
