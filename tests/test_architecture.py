@@ -170,6 +170,30 @@ def test_every_module_has_a_layer():
         layer_of(module)
 
 
+def channel_router_modules() -> set[str]:
+    """The modules under ``channels/`` that define a FastAPI router at module level."""
+    found = set()
+    for path in sorted((SRC / "channels").rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in tree.body:
+            if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call) and \
+                    ast.unparse(node.value.func).endswith("APIRouter"):
+                module = ".".join(("accueil", *path.relative_to(SRC).with_suffix("").parts))
+                found.update(f"{module}:{target.id}" for target in node.targets if isinstance(target, ast.Name))
+    return found
+
+
+def test_channel_registry_lists_every_channel_router():
+    """A channel's router is mounted because ``channels/registry.py`` names it, from the interface layer."""
+    from fastapi import APIRouter
+
+    from accueil.channels import registry
+
+    named = [reference for channel in registry.CHANNELS for reference in channel.routers]
+    assert sorted(named) == sorted(channel_router_modules())
+    for reference in named:
+        assert layer_of(reference.partition(":")[0])[1] == "interface", reference
+        assert isinstance(registry.load_router(reference), APIRouter), reference
 
 
 def test_imports_only_point_down():

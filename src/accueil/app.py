@@ -14,15 +14,17 @@ from accueil import __version__
 from accueil.api.errors import install_error_handlers
 from accueil.api.limits import BodySizeLimit, request_limit
 from accueil.channels import registry
-from accueil.channels.voice.controls import AcceptedCallConnector
 from accueil.config import Settings, get_settings
+from accueil.conversations.api import router as conversations_router
+from accueil.customers.api import router as customers_router
 from accueil.db.jobs import JobRunner
 from accueil.db.session import (
     WalCheckpointer,
 )
+from accueil.identity.api import router as agents_router
+from accueil.routing.api import router as routing_router
 from accueil.routing.events import (
     InteractionArrived,
-    RoutingAccepted,
     RoutingFreed,
     RoutingPresence,
     RoutingRequeued,
@@ -52,9 +54,9 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         gc.collect()
         gc.freeze()
         checkpointer = WalCheckpointer(app.state.runtime.factory.kw["bind"]).start()
-        # A provider's call accepted by an agent: connect them (a deduplicated job, whichever process hears it).
-        stop_connector = app.state.runtime.bus.subscribe(AcceptedCallConnector(app.state.runtime.factory),
-                                                         prefix=RoutingAccepted.name)
+        # The channels' reactions to events (e.g. a provider's call accepted by an agent gets connected).
+        unsubscribers = [app.state.runtime.bus.subscribe(handler, prefix=prefix)
+                         for prefix, handler in registry.reactions(app.state.runtime.factory)]
         runner = dispatcher = None
         if settings.dispatch_in_process:
             dispatcher = Dispatcher(app.state.runtime.factory, app.state.runtime.routing_rules,
@@ -74,7 +76,8 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         try:
             yield
         finally:
-            stop_connector()
+            for unsubscribe in unsubscribers:
+                unsubscribe()
             if traffic is not None:
                 traffic.stop()
             checkpointer.stop()
@@ -93,29 +96,10 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     install_error_handlers(app)
     app.add_middleware(BodySizeLimit, max_bytes=request_limit(settings))
 
-    from accueil.channels.callback.api import router as callback_router
-    from accueil.channels.voice.api import router as cti_router
-    from accueil.channels.voice.twilio_api import router as twilio_router
-    from accueil.conversations.api import router as conversations_router
-    from accueil.customers.api import router as customers_router
-    from accueil.identity.api import router as agents_router
-    from accueil.routing.api import router as routing_router
-
-    app.include_router(conversations_router)
-    app.include_router(customers_router)
-    app.include_router(agents_router)
-    app.include_router(routing_router)
-    app.include_router(callback_router)
-    from accueil.channels.chat.api import router as chat_router
-
-    app.include_router(chat_router)
-    app.include_router(cti_router)
-    app.include_router(twilio_router)
-    from accueil.channels.visit.api import public as visit_public_router
-    from accueil.channels.visit.api import staff as visit_staff_router
-
-    app.include_router(visit_public_router)
-    app.include_router(visit_staff_router)
+    for router in (conversations_router, customers_router, agents_router, routing_router):
+        app.include_router(router)
+    for router in registry.routers():  # every channel's routers
+        app.include_router(router)
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:

@@ -1,14 +1,24 @@
-"""The channels accueil knows: for each, its kind, the adapters its settings configure, and the modules
-whose durable job handlers it needs. The composition root builds the runtime's adapters from here and
-``app.py`` / ``accueil worker`` register the job handlers from here; a new channel is a new folder and
-one line below (plus its router in ``app.py``, the interface layer).
+"""The channels accueil knows: for each, its kind, the adapters its settings configure, its HTTP routers,
+the modules whose durable job handlers it needs and the events it reacts to.
+
+The composition root builds the runtime's adapters from here; ``app.py`` mounts the routers and
+subscribes the reactions, and ``app.py`` / ``accueil worker`` register the job handlers from here.
+A new channel is a new folder and one line below.
+
+Routers are named as ``"module:attribute"`` rather than imported: they belong to the interface layer,
+above this one, and only the entry point (``app.py``) loads them (``tests/test_architecture.py`` checks
+every name resolves to an interface module, and that no channel router is left out).
 """
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from types import ModuleType
+from typing import Any
+
+from sqlalchemy.orm import Session, sessionmaker
 
 from accueil.channels import notify
 from accueil.channels.base import ChannelAdapter, ChannelAdapters
@@ -18,9 +28,14 @@ from accueil.channels.sms.adapter import HttpSmsGateway
 from accueil.channels.visit import service as visit_service
 from accueil.channels.voice import adapter as voice_adapter
 from accueil.channels.voice import controls as voice_controls
+from accueil.channels.voice.controls import AcceptedCallConnector
 from accueil.config import Settings
 from accueil.conversations import service as conversations_service
 from accueil.conversations.models import ChannelKind
+from accueil.routing.events import RoutingAccepted
+
+# An event reaction of a channel, built from the process's session factory: (event name prefix, handler).
+Reaction = tuple[str, Callable[[Any], None]]
 
 
 @dataclass(frozen=True)
@@ -28,13 +43,19 @@ class Channel:
     kind: ChannelKind
     adapters: Callable[[Settings], list[ChannelAdapter]] = lambda _settings: []
     job_modules: tuple[ModuleType, ...] = ()  # modules that register durable job handlers on import
+    routers: tuple[str, ...] = ()  # "module:attribute" of its FastAPI routers (interface layer)
+    reactions: Callable[[sessionmaker[Session]], list[Reaction]] = lambda _factory: []
 
 
 CHANNELS: tuple[Channel, ...] = (
-    Channel(ChannelKind.voice, adapters=voice_adapter.providers_from, job_modules=(voice_controls,)),
-    Channel(ChannelKind.callback, job_modules=(callback_service,)),
-    Channel(ChannelKind.chat),
-    Channel(ChannelKind.visit, job_modules=(visit_service,)),
+    Channel(ChannelKind.callback, job_modules=(callback_service,), routers=("accueil.channels.callback.api:router",)),
+    Channel(ChannelKind.chat, routers=("accueil.channels.chat.api:router",)),
+    Channel(ChannelKind.voice, adapters=voice_adapter.providers_from, job_modules=(voice_controls,),
+            routers=("accueil.channels.voice.api:router", "accueil.channels.voice.twilio_api:router"),
+            # a provider's call accepted by an agent: connect them (a deduplicated job, whichever process hears it)
+            reactions=lambda factory: [(RoutingAccepted.name, AcceptedCallConnector(factory))]),
+    Channel(ChannelKind.visit, job_modules=(visit_service,),
+            routers=("accueil.channels.visit.api:public", "accueil.channels.visit.api:staff")),
     Channel(ChannelKind.email, adapters=lambda settings: [SmtpEmail.from_settings(settings)], job_modules=(notify,)),
     Channel(ChannelKind.sms, adapters=lambda settings: [HttpSmsGateway.from_settings(settings)]),
 )
@@ -54,3 +75,19 @@ def build_adapters(settings: Settings) -> ChannelAdapters:
 def job_modules() -> tuple[ModuleType, ...]:
     """Every module registering job handlers (the app and ``accueil worker`` both run them)."""
     return DOMAIN_JOB_MODULES + tuple(module for channel in CHANNELS for module in channel.job_modules)
+
+
+def reactions(factory: sessionmaker[Session]) -> list[Reaction]:
+    """Every channel's event reactions, for the process whose session factory is given."""
+    return [reaction for channel in CHANNELS for reaction in channel.reactions(factory)]
+
+
+def load_router(reference: str) -> Any:
+    """The object named by ``"package.module:attribute"`` (a channel's router)."""
+    module_name, _, attribute = reference.partition(":")
+    return getattr(importlib.import_module(module_name), attribute)
+
+
+def routers() -> list[Any]:
+    """Every channel's routers, in the order of ``CHANNELS``."""
+    return [load_router(reference) for channel in CHANNELS for reference in channel.routers]
