@@ -14,6 +14,7 @@ from accueil import __version__
 from accueil.api.errors import install_error_handlers
 from accueil.api.limits import BodySizeLimit, request_limit
 from accueil.channels import registry
+from accueil.channels.email.smtp import MailListener
 from accueil.config import Settings, get_settings
 from accueil.conversations.api import router as conversations_router
 from accueil.customers.api import router as customers_router
@@ -67,6 +68,10 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         if settings.run_jobs_in_process:
             runner = JobRunner(app.state.runtime.factory, poll_seconds=settings.job_poll_seconds)
             runner.start()
+        mail_listener = None
+        if settings.mail_in_process:  # the SMTP listener in this process (the demo turns it on)
+            mail_listener = MailListener(app.state.runtime.factory, app.state.runtime.conversation_config,
+                                         app.state.runtime.settings).start()
         traffic = None
         if settings.demo_live_traffic:
             from accueil.demo.live import LiveTraffic
@@ -80,6 +85,8 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
                 unsubscribe()
             if traffic is not None:
                 traffic.stop()
+            if mail_listener is not None:
+                mail_listener.stop()
             checkpointer.stop()
             app.state.runtime.inbound_writer.stop()
             if runner is not None:

@@ -195,9 +195,16 @@ def demo(days: int, customers: int, seed: int, serve_after: bool, host: str, por
                          progress=lambda msg: click.echo(msg, err=True))
     click.echo(summary.describe(f"http://{host}:{port}"))
     if serve_after:
-        if live:
-            import os
+        import os
 
+        os.environ.setdefault("ACCUEIL_MAIL_IN_PROCESS", "true")  # the demo's mailboxes receive mail at once
+        get_settings.cache_clear()
+        mail_settings = get_settings()
+        if mail_settings.mail_in_process:
+            click.echo(f"  Mail: send to service@maison-lumiere.example or reclamations@maison-lumiere.example\n"
+                       f"  through smtp://{mail_settings.mail_listen_host}:{mail_settings.mail_listen_port}"
+                       " (ACCUEIL_MAIL_LISTEN_PORT to change it).\n")
+        if live:
             os.environ["ACCUEIL_DEMO_LIVE_TRAFFIC"] = "true"
             get_settings.cache_clear()
             click.echo("  Live traffic: simulated contacts and simulated agents (Karim, Julie, Thomas, Mehdi, Laura,\n"
@@ -210,6 +217,8 @@ if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())
 
 
+from accueil.channels.email.cli import mail  # noqa: E402
 from accueil.workforce.cli import wfm  # noqa: E402 - registered last: its imports are heavy and lazy
 
+main.add_command(mail)
 main.add_command(wfm)

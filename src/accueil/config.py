@@ -60,6 +60,14 @@ class Settings(BaseSettings):
     smtp_password: str = ""
     smtp_starttls: bool = False
     mail_from: str = "accueil <noreply@localhost>"
+    # --- inbound email (channels/email): the SMTP listener of ``accueil mail serve`` ---
+    mail_listen_host: str = "127.0.0.1"
+    mail_listen_port: int = Field(default=2525, ge=1, le=65535)
+    mail_max_bytes: int = Field(default=25 * 1024 * 1024, ge=1024)  # larger mails are refused (552)
+    mail_max_recipients: int = Field(default=100, ge=1)  # of ours, per mail (452 beyond)
+    mail_tls_cert: str = ""  # PEM files: STARTTLS is offered when both are set
+    mail_tls_key: str = ""
+    mail_in_process: bool = False  # ``accueil serve`` also runs the SMTP listener
     sms_gateway_url: str = ""
     sms_gateway_token: str = ""
     sms_sender: str = ""
@@ -105,6 +113,11 @@ class Settings(BaseSettings):
     @property
     def attachments_dir(self) -> Path:
         return self.data_dir / "attachments"
+
+    @property
+    def mail_dir(self) -> Path:
+        """Raw mails as received (``mail_inbox``), before and after they are read."""
+        return self.data_dir / "mail"
 
     @property
     def attachment_types(self) -> frozenset[str]:

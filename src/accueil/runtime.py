@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from accueil.channels import registry
 from accueil.channels.base import ChannelAdapters
 from accueil.config import Settings
+from accueil.conversations.receive import CONVERSATION_CONFIG
 from accueil.conversations.service import ConversationConfig
 from accueil.conversations.writer import InboundWriter, InlineInboundWriter
 from accueil.core.errors import Unauthenticated
@@ -25,7 +26,14 @@ from accueil.core.events import EventBus, make_event_bus
 from accueil.core.permissions import ROLE_SCOPES, Principal
 from accueil.core.security import LoginThrottle
 from accueil.db import migrate
-from accueil.db.session import make_engine, make_read_session_factory, make_session_factory, write_lock_for
+from accueil.db.session import (
+    SETTINGS,
+    attach_to_sessions,
+    make_engine,
+    make_read_session_factory,
+    make_session_factory,
+    write_lock_for,
+)
 from accueil.identity.events import TokenRevoked
 from accueil.identity.service import authenticate_token
 from accueil.routing import reactions as routing_reactions
@@ -100,6 +108,7 @@ def make_runtime(settings: Settings, engine: Engine, bus: EventBus) -> Runtime:
     channels = registry.build_adapters(settings)
     channels.attach(factory, read_factory)  # every unit of work sends through this runtime's adapters
     config = ConversationConfig.from_settings(settings, work=ArrivalDoor())
+    attach_to_sessions(factory, read_factory, **{SETTINGS: settings, CONVERSATION_CONFIG: config})
     writer = (InlineInboundWriter(factory, config, write_lock=write_lock_for(engine), max_batch=32)
               if engine.dialect.name == "sqlite" else InboundWriter(factory, config, threads=4))
     return Runtime(settings=settings, factory=factory, read_factory=read_factory, bus=bus,

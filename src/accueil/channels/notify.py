@@ -38,11 +38,15 @@ def sms_adapter(session: Session) -> HttpSmsGateway | None:
 
 
 def do_queue_email(session: Session, *, to: str, subject: str, body: str, dedupe_key: str,
-                   now: datetime) -> bool:
-    """Queue a plain-text email to ``to``; False (nothing queued) when no SMTP server is configured."""
+                   now: datetime, sender: str | None = None, headers: dict[str, str] | None = None) -> bool:
+    """Queue a plain-text email to ``to``; False (nothing queued) when no SMTP server is configured.
+
+    ``sender`` replaces the configured From (a mailbox answering as itself); ``headers`` adds threading
+    headers (Message-ID, In-Reply-To, References)."""
     if email_adapter(session) is None or not to:
         return False
-    payload = {"to": to, "subject": " ".join(subject.split())[:MAX_SUBJECT], "body": body[:MAX_BODY]}
+    payload = {"to": to, "subject": " ".join(subject.split())[:MAX_SUBJECT], "body": body[:MAX_BODY],
+               "from": sender, "headers": headers or {}}
     do_schedule_job(session, kind=EMAIL_KIND, run_at=now, payload=payload, dedupe_key=f"email:{dedupe_key}"[:200])
     return True
 
@@ -61,7 +65,9 @@ def _send_email(session: Session, payload: dict, now: datetime) -> None:
     adapter = email_adapter(session)
     if adapter is None:
         raise RuntimeError("no SMTP server configured (ACCUEIL_SMTP_HOST)")  # retried: it may come back
-    adapter.send(OutboundMessage(to=payload["to"], subject=payload["subject"], text=payload["body"]), now=now)
+    extra = {"from": payload.get("from"), "headers": payload.get("headers") or {}}
+    adapter.send(OutboundMessage(to=payload["to"], subject=payload["subject"], text=payload["body"], extra=extra),
+                 now=now)
 
 
 @job_handler(SMS_KIND)

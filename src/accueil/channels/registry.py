@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from accueil.channels import notify
 from accueil.channels.base import ChannelAdapter, ChannelAdapters
 from accueil.channels.callback import service as callback_service
+from accueil.channels.email import intake as email_intake
 from accueil.channels.email.adapter import SmtpEmail
 from accueil.channels.sms.adapter import HttpSmsGateway
 from accueil.channels.visit import service as visit_service
@@ -56,7 +57,8 @@ CHANNELS: tuple[Channel, ...] = (
             reactions=lambda factory: [(RoutingAccepted.name, AcceptedCallConnector(factory))]),
     Channel(ChannelKind.visit, job_modules=(visit_service,),
             routers=("accueil.channels.visit.api:public", "accueil.channels.visit.api:staff")),
-    Channel(ChannelKind.email, adapters=lambda settings: [SmtpEmail.from_settings(settings)], job_modules=(notify,)),
+    Channel(ChannelKind.email, adapters=lambda settings: [SmtpEmail.from_settings(settings)],
+            job_modules=(notify, email_intake)),
     Channel(ChannelKind.sms, adapters=lambda settings: [HttpSmsGateway.from_settings(settings)]),
 )
 

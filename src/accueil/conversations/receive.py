@@ -116,6 +116,16 @@ class ConversationConfig:
         )
 
 
+CONVERSATION_CONFIG = "accueil_conversation_config"  # on every session of a runtime (durable jobs read it)
+
+
+def conversation_config_of(session: Session) -> ConversationConfig:
+    found = session.info.get(CONVERSATION_CONFIG)
+    if found is None:
+        raise RuntimeError("this session belongs to no runtime (runtime.make_runtime attaches the config)")
+    return found
+
+
 @dataclass
 class InboundContact:
     """A normalised inbound message, whatever channel or provider it came from."""

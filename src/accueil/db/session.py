@@ -14,11 +14,13 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
+from accueil.config import Settings
 from accueil.core.events import DomainEvent, Event, EventBus
 
 READ_ONLY = "accueil_read_only"
 PENDING_EVENTS = "accueil_pending_events"
 WRITTEN_FILES = "accueil_written_files"  # files written by a transaction, removed if it rolls back
+SETTINGS = "accueil_settings"  # the runtime's settings, for durable jobs that need them
 TRANSACTION_CACHE = "accueil_transaction_cache"  # rows read once per transaction (e.g. motifs), dropped at its end
 
 
@@ -261,3 +263,17 @@ def _publish_after_commit(factory: sessionmaker[Session], bus: EventBus | None) 
         session.info.pop(TRANSACTION_CACHE, None)
         for path in session.info.pop(WRITTEN_FILES, []):
             path.unlink(missing_ok=True)
+
+
+def attach_to_sessions(*factories: sessionmaker[Session], **values: Any) -> None:
+    """Every session these factories make carries ``values`` in its ``info`` (the runtime's collaborators)."""
+    for factory in factories:
+        factory.configure(info={**factory.kw.get("info", {}), **values})
+
+
+def settings_of(session: Session) -> Settings:
+    """The settings of the runtime this session belongs to."""
+    found = session.info.get(SETTINGS)
+    if found is None:
+        raise RuntimeError("this session belongs to no runtime (runtime.make_runtime attaches the settings)")
+    return found

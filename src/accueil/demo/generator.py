@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from accueil.channels.email.mailboxes import do_add_mailbox
 from accueil.config import Settings
 from accueil.conversations.canned import do_save_canned_response
 from accueil.conversations.models import Case, CaseStatus, ChannelKind, Motif, Outcome
@@ -175,6 +176,9 @@ class _Builder:
             session.add(Queue(code=code, name_fr=fr, name_en=en, channel=channel, level=level,
                               target_kind=TargetKind(kind), target_percent=percent, target_seconds=seconds,
                               opening_hours={} if channel in ASYNC else _office_hours()))
+        session.flush()
+        for address, name, motif_code, queue_code in ref.MAILBOXES:
+            do_add_mailbox(session, address=address, name=name, motif_code=motif_code, queue_code=queue_code)
         skills: dict[str, Skill] = {}
         for channel in ChannelKind:
             skills[channel.value] = Skill(code=channel.value, kind=SkillKind.channel, label_fr=channel.value,

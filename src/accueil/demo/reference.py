@@ -177,3 +177,9 @@ CANNED_RESPONSES = [
      "Hello {customer_name},\n\nYour refund was started on {today}; allow 5 to 7 working days.\n\n"
      "{agent_name} — Maison Lumière", "remboursement"),
 ]
+
+# The demo's mailboxes (issue 14's contract): where mail sent to the demo's SMTP listener goes.
+MAILBOXES = [
+    ("service@maison-lumiere.example", "Maison Lumière — Service client", None, "email_n1"),
+    ("reclamations@maison-lumiere.example", "Maison Lumière — Réclamations", "reclamation", "email_n2"),
+]

@@ -38,12 +38,18 @@ class SmtpEmail:
 
     def build(self, message: OutboundMessage, *, now: datetime) -> EmailMessage:
         email = EmailMessage()
-        email["From"] = self.mail_from
+        sender = message.extra.get("from") or self.mail_from
+        headers = dict(message.extra.get("headers") or {})
+        email["From"] = sender
         email["To"] = message.to
         email["Subject"] = message.subject or ""
         email["Date"] = format_datetime(now)
-        email["Message-ID"] = make_msgid(domain=self.mail_from.rpartition("@")[2].strip(" >") or None)
-        email["Auto-Submitted"] = "auto-generated"  # RFC 3834: no auto-reply loops with our notifications
+        email["Message-ID"] = headers.pop("Message-ID", None) or make_msgid(
+            domain=sender.rpartition("@")[2].strip(" >") or None)
+        for name, value in headers.items():  # threading (In-Reply-To, References), Auto-Submitted…
+            email[name] = value
+        if "Auto-Submitted" not in headers:
+            email["Auto-Submitted"] = "auto-generated"  # RFC 3834: no auto-reply loops with our notifications
         email.set_content(message.text)
         return email
 

@@ -1,0 +1,187 @@
+"""A mail's way in: stored durably first, read second, and never lost in between.
+
+``accept_mail`` writes the raw bytes to disk (fsync, atomic rename) and commits a ``mail_inbox`` row with a
+durable ``mail.process`` job in one transaction — only then does the SMTP listener answer ``250``. Reading
+(``do_process_mail``) happens right after in the listener (the fast path) or, if that process died, when the
+job comes due: parse, tell a person's mail from an automatic one, find its thread, and hand it to the
+conversations door as an email contact of the mailbox's motif and queue. A mail that cannot be read is
+quarantined with its reason; an automatic one is kept (on its case when it threads to one) and never
+routed; a second delivery of the same Message-ID creates nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+from accueil.channels.email.acknowledge import do_acknowledge
+from accueil.channels.email.models import InboundMail, InboxStatus, Mailbox
+from accueil.channels.email.noise import Noise, noise_of
+from accueil.channels.email.parse import MailPart, ParsedMail, UnreadableMail, parse_mail
+from accueil.channels.email.threads import do_remember_message_id, thread_of
+from accueil.conversations.content import AttachmentIn, ContentLimits, store_attachment_bytes
+from accueil.conversations.models import AuthorKind, ChannelKind, Direction, Message
+from accueil.conversations.receive import (
+    ConversationConfig,
+    InboundContact,
+    conversation_config_of,
+    do_receive_inbound,
+    is_retryable,
+)
+from accueil.core import clock
+from accueil.core.errors import AccueilError
+from accueil.core.ids import new_id
+from accueil.customers.models import IdentityKind
+from accueil.customers.service import normalise_identity
+from accueil.db.jobs import Job, do_schedule_job, job_handler
+from accueil.db.session import WRITTEN_FILES, settings_of
+
+log = logging.getLogger(__name__)
+
+PROCESS_KIND = "mail.process"
+# The listener reads a mail as soon as it is stored; the job is the safety net if that process dies.
+SAFETY_NET_DELAY = timedelta(seconds=30)
+
+
+def do_accept_mail(session: Session, *, raw: bytes, source: str, mailbox_id: str | None, envelope_from: str,
+                   envelope_to: list[str], root: Path, now: datetime) -> InboundMail:
+    """Store one raw mail and its processing job in the caller's transaction (file removed if it rolls back)."""
+    mail_id = new_id()
+    relative, digest = store_attachment_bytes(root, mail_id, raw)  # fsync, then rename
+    session.info.setdefault(WRITTEN_FILES, []).append(root / relative)
+    mail = InboundMail(id=mail_id, received_at=now, source=source, mailbox_id=mailbox_id,
+                       envelope_from=envelope_from[:254], envelope_to=envelope_to[:100], size_bytes=len(raw),
+                       sha256=digest, storage_path=relative, status=InboxStatus.pending)
+    session.add(mail)
+    do_schedule_job(session, kind=PROCESS_KIND, run_at=now + SAFETY_NET_DELAY, payload={"mail_id": mail_id},
+                    dedupe_key=f"{PROCESS_KIND}:{mail_id}", max_attempts=10)
+    return mail
+
+
+def accept_mail(factory: sessionmaker[Session], **kwargs) -> str:  # type: ignore[no-untyped-def]
+    """``do_accept_mail`` in its own committed transaction; returns the inbox row's id."""
+    with factory() as session, session.begin():
+        return do_accept_mail(session, now=clock.now(), **kwargs).id
+
+
+def _attachments(parsed: ParsedMail, limits: ContentLimits) -> tuple[list[AttachmentIn], list[str]]:
+    """The parts the limits accept, and a warning for each one left out (the raw mail keeps them all)."""
+    kept: list[AttachmentIn] = []
+    warnings: list[str] = []
+    for part in parsed.attachments:
+        content_type = part.content_type.lower()
+        if content_type not in limits.attachment_types:
+            warnings.append(f"attachment_type_refused: {_name(part)} ({content_type})")
+        elif len(part.data) > limits.max_attachment_bytes:
+            warnings.append(f"attachment_too_large: {_name(part)} ({len(part.data)} bytes)")
+        elif len(kept) >= limits.max_attachments:
+            warnings.append(f"too_many_attachments: {_name(part)}")
+        else:
+            kept.append(AttachmentIn(filename=part.filename, content_type=content_type, data=part.data))
+    return kept, warnings
+
+
+def _name(part: MailPart) -> str:
+    return part.filename[:80]
+
+
+def _finish(session: Session, mail: InboundMail, status: str, *, reason: str | None = None,
+            case_id: str | None = None, interaction_id: str | None = None, now: datetime) -> str:
+    mail.status, mail.reason, mail.processed_at = status, reason, now
+    mail.case_id, mail.interaction_id = case_id, interaction_id
+    # the safety-net job has nothing left to do
+    session.execute(update(Job).where(Job.dedupe_key == f"{PROCESS_KIND}:{mail.id}", Job.status == "pending")
+                    .values(status="done", finished_at=now))
+    return status
+
+
+def do_process_mail(session: Session, *, mail_id: str, config: ConversationConfig, root: Path,
+                    now: datetime) -> str:
+    """Read one stored mail (see the module docstring); returns the inbox status it ends in."""
+    mail = session.get(InboundMail, mail_id)
+    if mail is None or mail.status != InboxStatus.pending:
+        return mail.status if mail is not None else "missing"
+    try:
+        parsed = parse_mail((root / mail.storage_path).read_bytes())
+    except UnreadableMail as exc:
+        return _finish(session, mail, InboxStatus.quarantined, reason=f"unreadable: {exc}", now=now)
+    mail.message_id_header = (parsed.message_id or "")[:255] or None
+    mailbox = session.get(Mailbox, mail.mailbox_id) if mail.mailbox_id else None
+    thread = thread_of(session, parsed)
+    noise = noise_of(parsed, ours=thread.ours)
+    if noise is not None:
+        return _keep_noise(session, mail, parsed, noise, thread.case_id, now=now)
+    try:
+        sender = normalise_identity(IdentityKind.email, parsed.sender)
+    except AccueilError:
+        return _finish(session, mail, InboxStatus.quarantined, reason="invalid_sender", now=now)
+    attachments, warnings = _attachments(parsed, config.limits)
+    text = parsed.new_text or parsed.text
+    if len(text) > config.limits.max_body_chars:
+        warnings.append(f"body_truncated: {len(text)} characters")
+        text = text[:config.limits.max_body_chars]
+    html = parsed.html if parsed.html and len(parsed.html) <= config.limits.max_body_chars else None
+    if not text.strip() and not attachments:
+        text = "(message vide / empty message)"
+    contact = InboundContact(
+        channel=ChannelKind.email, identities=[sender],
+        provider_message_id=parsed.message_id or f"sha256:{mail.sha256}", display_name=parsed.sender_name,
+        language=mailbox.language if mailbox else None, motif_code=mailbox.motif_code if mailbox else None,
+        queue_code=mailbox.queue_code if mailbox else None,
+        case_reference=thread.case_reference or parsed.subject_reference,
+        subject=parsed.subject[:300] or None, body_text=text, body_html=html, attachments=attachments,
+        occurred_at=mail.received_at,
+    )
+    try:
+        with session.begin_nested():
+            result = do_receive_inbound(session, contact=contact, config=config, now=now)
+    except AccueilError as exc:  # the mailbox names a motif or queue that no longer exists, …
+        return _finish(session, mail, InboxStatus.quarantined, reason=f"refused: {exc.code} {exc.details}"[:500],
+                       now=now)
+    if result.duplicate:
+        return _finish(session, mail, InboxStatus.duplicate, case_id=result.case_id,
+                       interaction_id=result.interaction_id, now=now)
+    if parsed.message_id:
+        do_remember_message_id(session, parsed.message_id, case_id=result.case_id, message_id=result.message_id,
+                               outbound=False, now=now)
+    if mailbox is not None and mailbox.acknowledge and result.case_created:
+        do_acknowledge(session, mailbox=mailbox, parsed=parsed, case_id=result.case_id,
+                       reference=result.case_reference, now=now)
+    return _finish(session, mail, InboxStatus.received, reason="; ".join(warnings)[:2000] or None,
+                   case_id=result.case_id, interaction_id=result.interaction_id, now=now)
+
+
+def _keep_noise(session: Session, mail: InboundMail, parsed: ParsedMail, noise: Noise, case_id: str | None,
+                *, now: datetime) -> str:
+    """An automatic mail: on its case as a note nobody routes, or only in the inbox when it threads nowhere."""
+    if case_id is not None:
+        session.add(Message(
+            id=new_id(), interaction_id=None, case_id=case_id, author_kind=AuthorKind.system,
+            direction=Direction.inbound, internal=True, subject=parsed.subject[:300] or None,
+            body_text=f"[{noise.value}] {(parsed.new_text or parsed.text)[:4000]}", created_at=now))
+    return _finish(session, mail, InboxStatus.noise, reason=noise.value, case_id=case_id, now=now)
+
+
+def process_mail(factory: sessionmaker[Session], mail_id: str, *, config: ConversationConfig, root: Path) -> str:
+    """``do_process_mail`` in its own transaction (the listener's fast path). A lost race (the same
+    Message-ID read by two threads at once) is retried: the retry finds the other's receipt."""
+    for attempt in range(4):
+        try:
+            with factory() as session, session.begin():
+                return do_process_mail(session, mail_id=mail_id, config=config, root=root, now=clock.now())
+        except (IntegrityError, OperationalError) as exc:
+            if attempt == 3 or not is_retryable(exc):
+                raise
+    raise AssertionError("unreachable")
+
+
+@job_handler(PROCESS_KIND)
+def _process_job(session: Session, payload: dict, now: datetime) -> None:
+    """The safety net: a stored mail the listener did not get to read (it stopped, or the database was busy)."""
+    do_process_mail(session, mail_id=payload["mail_id"], config=conversation_config_of(session),
+                    root=settings_of(session).mail_dir, now=now)

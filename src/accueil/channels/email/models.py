@@ -1,0 +1,68 @@
+"""Mailboxes, the durable inbox of raw mails, and the Message-IDs that thread mails into cases."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Boolean, ForeignKey, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from accueil.core import clock
+from accueil.db.base import Base, IdMixin
+
+
+class Mailbox(IdMixin, Base):
+    """An address accueil receives mail for (``service@…``), and where its mails go."""
+
+    __tablename__ = "mailboxes"
+
+    address: Mapped[str] = mapped_column(String(254), unique=True)  # lower-cased
+    name: Mapped[str] = mapped_column(String(120), default="")  # the From name of our replies
+    motif_code: Mapped[str | None] = mapped_column(String(60))
+    queue_code: Mapped[str | None] = mapped_column(String(60))
+    language: Mapped[str] = mapped_column(String(2), default="fr")
+    acknowledge: Mapped[bool] = mapped_column(Boolean, default=True)  # send the accusé de réception
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)
+
+
+class InboxStatus:
+    pending = "pending"  # stored and acknowledged to the sender's server, not read yet
+    received = "received"  # an interaction of a case
+    noise = "noise"  # automatic (bounce, auto-reply, bulk…): kept, never routed
+    duplicate = "duplicate"  # the same Message-ID came before (SMTP and IMAP, or a retry)
+    quarantined = "quarantined"  # could not be read: kept with the reason, shown to administrators
+
+
+class InboundMail(IdMixin, Base):
+    """One raw mail as it arrived, written to disk and committed before the SMTP ``250``."""
+
+    __tablename__ = "mail_inbox"
+
+    received_at: Mapped[datetime] = mapped_column(default=clock.now, index=True)
+    source: Mapped[str] = mapped_column(String(10))  # smtp | imap
+    mailbox_id: Mapped[str | None] = mapped_column(ForeignKey("mailboxes.id"), index=True)
+    envelope_from: Mapped[str] = mapped_column(String(254), default="")
+    envelope_to: Mapped[list[Any]] = mapped_column(default=list)
+    size_bytes: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    storage_path: Mapped[str] = mapped_column(String(500))
+    status: Mapped[str] = mapped_column(String(12), default=InboxStatus.pending, index=True)
+    reason: Mapped[str | None] = mapped_column(Text)
+    message_id_header: Mapped[str | None] = mapped_column(String(255), index=True)
+    case_id: Mapped[str | None] = mapped_column(ForeignKey("cases.id"), index=True)
+    interaction_id: Mapped[str | None] = mapped_column(ForeignKey("interactions.id"))
+    processed_at: Mapped[datetime | None]
+
+
+class MailMessageId(Base):
+    """A Message-ID we sent or received, and its case: how a reply finds its thread."""
+
+    __tablename__ = "mail_message_ids"
+
+    message_id_header: Mapped[str] = mapped_column(String(255), primary_key=True)
+    case_id: Mapped[str] = mapped_column(ForeignKey("cases.id"), index=True)
+    message_id: Mapped[str | None] = mapped_column(ForeignKey("messages.id"))
+    outbound: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)

@@ -1,0 +1,123 @@
+"""The inbound SMTP listener (aiosmtpd): ``250`` only once the mail is on disk and committed.
+
+It accepts mail for the configured mailboxes only (``550`` for any other address, ``452`` past the
+recipient limit, ``552`` past the size limit), offers STARTTLS when a certificate is configured, and
+answers ``451`` (try again later) when the mail could not be stored — the sending server keeps it and
+retries, so nothing acknowledged is ever lost. Reading the mail happens after the reply, in a worker
+thread; the durable ``mail.process`` job covers a listener that stops in between.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import ssl
+import time
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from aiosmtpd.controller import Controller
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from accueil.channels.email.intake import accept_mail, process_mail
+from accueil.channels.email.models import Mailbox
+from accueil.config import Settings
+from accueil.conversations.receive import ConversationConfig
+
+log = logging.getLogger(__name__)
+
+MAILBOX_CACHE_SECONDS = 10.0  # a mailbox added by an administrator is served within this delay
+
+
+class MailHandler:
+    """aiosmtpd's handler: checks recipients, stores each mail, then reads it."""
+
+    def __init__(self, factory: sessionmaker[Session], config: ConversationConfig, settings: Settings) -> None:
+        self.factory, self.config, self.settings = factory, config, settings
+        self._mailboxes: dict[str, str] = {}
+        self._loaded_at = float("-inf")
+        self.readers = ThreadPoolExecutor(max_workers=2, thread_name_prefix="accueil-mail")
+        self.stored = 0
+        self.read_at_once = True  # False: leave reading to the durable job (tests, a listener being drained)
+
+    def mailboxes(self) -> dict[str, str]:
+        """Active mailbox addresses -> ids (read at most every few seconds)."""
+        if time.monotonic() - self._loaded_at > MAILBOX_CACHE_SECONDS:
+            with self.factory() as session:
+                self._mailboxes = dict(session.execute(
+                    select(Mailbox.address, Mailbox.id).where(Mailbox.active.is_(True))).all())
+            self._loaded_at = time.monotonic()
+        return self._mailboxes
+
+    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str,  # noqa: N802
+                          rcpt_options: list[str]) -> str:
+        loop = asyncio.get_running_loop()
+        try:
+            known = await loop.run_in_executor(None, self.mailboxes)
+        except Exception:  # noqa: BLE001 - the database is away: the sender retries later
+            log.exception("mailboxes could not be read")
+            return "451 4.3.0 Temporary failure, try again later"
+        if address.strip().lower() not in known:
+            return "550 5.1.1 No such mailbox here"
+        if len(envelope.rcpt_tos) >= self.settings.mail_max_recipients:
+            return "452 4.5.3 Too many recipients"
+        envelope.rcpt_tos.append(address)
+        return "250 2.1.5 OK"
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+        raw = envelope.original_content or envelope.content or b""
+        if isinstance(raw, str):
+            raw = raw.encode("utf-8", "surrogateescape")
+        recipients = [address.strip().lower() for address in envelope.rcpt_tos]
+        mailbox_id = next((self._mailboxes[a] for a in recipients if a in self._mailboxes), None)
+        loop = asyncio.get_running_loop()
+        try:
+            mail_id = await loop.run_in_executor(None, lambda: accept_mail(
+                self.factory, raw=raw, source="smtp", mailbox_id=mailbox_id,
+                envelope_from=envelope.mail_from or "", envelope_to=recipients, root=self.settings.mail_dir))
+        except Exception:  # noqa: BLE001 - not stored, so not acknowledged: the sender keeps it and retries
+            log.exception("an inbound mail could not be stored; answered 451")
+            return "451 4.3.0 Temporary failure, try again later"
+        self.stored += 1
+        if self.read_at_once:
+            try:
+                self.readers.submit(self._read, mail_id)
+            except RuntimeError:  # shutting down: the durable job reads it; the mail is stored either way
+                pass
+        return f"250 2.0.0 Queued as {mail_id}"
+
+    def _read(self, mail_id: str) -> None:
+        try:
+            process_mail(self.factory, mail_id, config=self.config, root=self.settings.mail_dir)
+        except Exception:  # noqa: BLE001 - the durable job reads it again later
+            log.exception("mail %s could not be read now; its job will retry", mail_id)
+
+
+def tls_context(settings: Settings) -> ssl.SSLContext | None:
+    if not (settings.mail_tls_cert and settings.mail_tls_key):
+        return None
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(settings.mail_tls_cert, settings.mail_tls_key)
+    return context
+
+
+class MailListener:
+    """The SMTP listener on its own thread and event loop (``accueil mail serve``, or inside ``accueil serve``)."""
+
+    def __init__(self, factory: sessionmaker[Session], config: ConversationConfig, settings: Settings, *,
+                 host: str | None = None, port: int | None = None) -> None:
+        self.handler = MailHandler(factory, config, settings)
+        self.host = host or settings.mail_listen_host
+        self.port = settings.mail_listen_port if port is None else port
+        self.controller = Controller(
+            self.handler, hostname=self.host, port=self.port, data_size_limit=settings.mail_max_bytes,
+            enable_SMTPUTF8=True, decode_data=False, tls_context=tls_context(settings), ident="accueil ESMTP")
+
+    def start(self) -> MailListener:
+        self.controller.start()
+        return self
+
+    def stop(self) -> None:
+        self.controller.stop()
+        self.handler.readers.shutdown(wait=True)
