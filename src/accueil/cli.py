@@ -198,12 +198,17 @@ def demo(days: int, customers: int, seed: int, serve_after: bool, host: str, por
         import os
 
         os.environ.setdefault("ACCUEIL_MAIL_IN_PROCESS", "true")  # the demo's mailboxes receive mail at once
+        if not settings.smtp_host:  # nowhere to send: outgoing mail goes to a local mailbox to read
+            os.environ.setdefault("ACCUEIL_MAIL_OUTBOX_MAILDIR", str((settings.data_dir / "outbox").resolve()))
         get_settings.cache_clear()
         mail_settings = get_settings()
         if mail_settings.mail_in_process:
             click.echo(f"  Mail: send to service@maison-lumiere.example or reclamations@maison-lumiere.example\n"
                        f"  through smtp://{mail_settings.mail_listen_host}:{mail_settings.mail_listen_port}"
-                       " (ACCUEIL_MAIL_LISTEN_PORT to change it).\n")
+                       " (ACCUEIL_MAIL_LISTEN_PORT to change it).")
+        if mail_settings.mail_outbox_maildir and not mail_settings.smtp_host:
+            click.echo(f"  Mail sent to customers (replies, acknowledgements) lands in the Maildir\n"
+                       f"  {mail_settings.mail_outbox_maildir} (read it with `mutt -f` or Python's mailbox).\n")
         if live:
             os.environ["ACCUEIL_DEMO_LIVE_TRAFFIC"] = "true"
             get_settings.cache_clear()

@@ -60,6 +60,7 @@ class Settings(BaseSettings):
     smtp_password: str = ""
     smtp_starttls: bool = False
     mail_from: str = "accueil <noreply@localhost>"
+    mail_outbox_maildir: str = ""  # no SMTP server: outgoing mail lands in this Maildir (the demo's outbox)
     # --- inbound email (channels/email): the SMTP listener of ``accueil mail serve`` ---
     mail_listen_host: str = "127.0.0.1"
     mail_listen_port: int = Field(default=2525, ge=1, le=65535)

@@ -24,7 +24,8 @@ from accueil.channels import notify
 from accueil.channels.base import ChannelAdapter, ChannelAdapters
 from accueil.channels.callback import service as callback_service
 from accueil.channels.email import intake as email_intake
-from accueil.channels.email.adapter import SmtpEmail
+from accueil.channels.email import outbox as email_outbox
+from accueil.channels.email.adapter import MaildirEmail, SmtpEmail
 from accueil.channels.sms.adapter import HttpSmsGateway
 from accueil.channels.visit import service as visit_service
 from accueil.channels.voice import adapter as voice_adapter
@@ -57,8 +58,9 @@ CHANNELS: tuple[Channel, ...] = (
             reactions=lambda factory: [(RoutingAccepted.name, AcceptedCallConnector(factory))]),
     Channel(ChannelKind.visit, job_modules=(visit_service,),
             routers=("accueil.channels.visit.api:public", "accueil.channels.visit.api:staff")),
-    Channel(ChannelKind.email, adapters=lambda settings: [SmtpEmail.from_settings(settings)],
-            job_modules=(notify, email_intake)),
+    Channel(ChannelKind.email, adapters=lambda settings: [SmtpEmail.from_settings(settings),
+                                                          MaildirEmail.from_settings(settings)],
+            job_modules=(notify, email_intake, email_outbox)),
     Channel(ChannelKind.sms, adapters=lambda settings: [HttpSmsGateway.from_settings(settings)]),
 )
 

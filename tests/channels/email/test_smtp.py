@@ -150,3 +150,11 @@ def test_a_mailbox_naming_a_motif_that_is_gone_quarantines_instead_of_losing(lis
     with runtime.factory() as session:
         assert "unknown_motif" in session.get(InboundMail, row.id).reason
         assert session.scalar(select(func.count()).select_from(Interaction)) == 0
+
+
+def test_no_address_or_text_of_a_mail_goes_into_the_logs(listener, caplog):
+    caplog.set_level("DEBUG")
+    listener.send(mail(subject="Mon adresse secrète", text="J'habite 3 rue des Lilas."))
+    listener.inbox()
+    logged = "\n".join(record.getMessage() for record in caplog.records)
+    assert CUSTOMER not in logged and "Lilas" not in logged and "secrète" not in logged

@@ -1,7 +1,9 @@
-"""Email out through an SMTP server (``ACCUEIL_SMTP_*``): one ``ChannelAdapter``."""
+"""Email out: through an SMTP server (``ACCUEIL_SMTP_*``), or into a local Maildir a mail program can read
+(``ACCUEIL_MAIL_OUTBOX_MAILDIR``: the demo's outbox when no SMTP server is configured)."""
 
 from __future__ import annotations
 
+import mailbox
 import smtplib
 from dataclasses import dataclass
 from datetime import datetime
@@ -51,6 +53,12 @@ class SmtpEmail:
         if "Auto-Submitted" not in headers:
             email["Auto-Submitted"] = "auto-generated"  # RFC 3834: no auto-reply loops with our notifications
         email.set_content(message.text)
+        if message.html:
+            email.add_alternative(message.html, subtype="html")
+        for filename, content_type, data in message.extra.get("attachments") or ():
+            maintype, _, subtype = content_type.partition("/")
+            email.add_attachment(data, maintype=maintype or "application", subtype=subtype or "octet-stream",
+                                 filename=filename)
         return email
 
     def send(self, message: OutboundMessage, *, now: datetime | None = None) -> None:
@@ -63,3 +71,26 @@ class SmtpEmail:
             if self.username:
                 smtp.login(self.username, self.password)
             smtp.send_message(email)
+
+
+@dataclass(frozen=True)
+class MaildirEmail:
+    """Writes each mail into a Maildir (``new/``), as a local mailbox would receive it; nothing leaves the machine."""
+
+    path: str = ""
+    mail_from: str = "accueil <noreply@localhost>"
+    kind: ChannelKind = ChannelKind.email
+    name: str = "maildir"
+    capabilities: Capabilities = Capabilities(attachments=True, html=True)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> MaildirEmail:
+        return cls(path=settings.mail_outbox_maildir, mail_from=settings.mail_from)
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.path)
+
+    def send(self, message: OutboundMessage, *, now: datetime | None = None) -> None:
+        email = SmtpEmail(mail_from=self.mail_from).build(message, now=now or clock.now())
+        mailbox.Maildir(self.path, create=True).add(email)

@@ -28,6 +28,8 @@ from accueil.conversations.receive import ConversationConfig
 log = logging.getLogger(__name__)
 
 MAILBOX_CACHE_SECONDS = 10.0  # a mailbox added by an administrator is served within this delay
+# aiosmtpd logs every command with the sender's and recipients' addresses at INFO: personal data stays out
+logging.getLogger("mail.log").setLevel(logging.WARNING)
 
 
 class MailHandler:
