@@ -18,9 +18,11 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/accueil demo
 
-## Run the whole test suite (SQLite and PostgreSQL; set ACCUEIL_TEST_POSTGRES_URL if not local).
+## Run the whole test suite (SQLite and PostgreSQL; set ACCUEIL_TEST_POSTGRES_URL if not local), one worker
+## process per core (pytest-xdist; each worker has its own databases and server). TEST_JOBS=1 for one process.
+TEST_JOBS ?= auto
 test: $(STAMP)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_JOBS) --dist loadfile
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks

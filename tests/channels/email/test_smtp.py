@@ -158,3 +158,31 @@ def test_no_address_or_text_of_a_mail_goes_into_the_logs(listener, caplog):
     listener.inbox()
     logged = "\n".join(record.getMessage() for record in caplog.records)
     assert CUSTOMER not in logged and "Lilas" not in logged and "secrète" not in logged
+
+
+def test_a_connection_lost_after_storing_and_before_250_is_retried_into_one_interaction(listener, runtime):
+    """The worst moment to die: the mail is committed, the sender never heard 250, so it sends again."""
+    handler = listener.listener.handler
+    store = handler.handle_DATA
+    calls = []
+
+    async def store_then_drop(server, session, envelope):  # noqa: ANN001
+        answer = await store(server, session, envelope)
+        calls.append(answer)
+        if len(calls) == 1:
+            server.transport.abort()  # as if the process died between the commit and the reply
+        return answer
+
+    handler.handle_DATA = store_then_drop
+    raw = mail(message_id="<retried@example.fr>")
+    with pytest.raises(smtplib.SMTPServerDisconnected):
+        listener.send(raw)
+    listener.send(raw)  # what a sending server does with a mail it could not hand over
+    rows = listener.inbox(2)
+    assert sorted(row.status for row in rows) == [InboxStatus.duplicate, InboxStatus.received]
+    assert interactions_count(runtime) == 1
+
+
+def interactions_count(runtime) -> int:
+    with runtime.factory() as session:
+        return session.scalar(select(func.count()).select_from(Interaction))
