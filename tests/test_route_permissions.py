@@ -174,6 +174,8 @@ GET    /admin/agencies/{code}                                web admin
 POST   /admin/agencies/{code}                                web admin
 POST   /admin/agencies/{code}/closures                       web admin
 POST   /admin/agencies/{code}/closures/{closure_id}/delete   web admin
+GET    /admin/mail                                           web admin
+GET    /admin/mail/{mail_id}                                 web admin
 GET    /chat/demo                                            public
 GET    /portal/callback                                      public
 POST   /portal/callback                                      public
