@@ -52,6 +52,9 @@ class Identity(IdMixin, Base):
     value: Mapped[str] = mapped_column(String(320))
     verified: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(default=clock.now)
+    # a mail to this address came back as undeliverable (a bounce): agents are told; cleared when it writes again
+    undeliverable_at: Mapped[datetime | None] = mapped_column(default=None)
+    undeliverable_reason: Mapped[str | None] = mapped_column(String(200), default=None)
 
     customer: Mapped[Customer] = relationship(back_populates="identities", foreign_keys=[customer_id])
 

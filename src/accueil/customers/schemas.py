@@ -24,6 +24,7 @@ class IdentityOut(BaseModel):
     value: str
     verified: bool
     created_at: datetime
+    undeliverable_at: datetime | None = None  # mail to it bounced
 
 
 class CustomerIn(BaseModel):

@@ -140,6 +140,22 @@ def do_add_identity(session: Session, *, customer_id: str, ref: IdentityRef, ver
     return identity
 
 
+def do_mark_undeliverable(session: Session, *, kind: IdentityKind, value: str, reason: str, now: datetime) -> str | None:
+    """A message to this address bounced: mark the identity (if we know it); returns its customer's id."""
+    identity = session.scalar(select(Identity).where(Identity.kind == kind, Identity.value == value))
+    if identity is None:
+        return None
+    identity.undeliverable_at, identity.undeliverable_reason = now, reason[:200]
+    return identity.customer_id
+
+
+def do_clear_undeliverable(session: Session, *, kind: IdentityKind, value: str) -> None:
+    """The address wrote to us: it works again."""
+    session.execute(update(Identity).where(Identity.kind == kind, Identity.value == value,
+                                           Identity.undeliverable_at.is_not(None))
+                    .values(undeliverable_at=None, undeliverable_reason=None))
+
+
 def check_merge(session: Session, *, source_id: str, target_id: str) -> tuple[Customer, Customer]:
     """Both customers, if ``source`` may be merged into ``target``."""
     source = access_customer(session, source_id, follow_merge=False)

@@ -37,7 +37,7 @@ def mail(*, sender: str = f"David Martin <{CUSTOMER}>", to: str = SERVICE, subje
     return message.as_bytes(policy=message.policy.clone(linesep="\r\n"))  # as mail programs send it
 
 
-def bounce(original_message_id: str, *, to: str = SERVICE) -> bytes:
+def bounce(original_message_id: str, *, to: str = SERVICE, failed: str = "nobody@example.fr") -> bytes:
     """A delivery-status report (RFC 3464) as a mail server sends it back."""
     return (
         f"From: Mail Delivery System <MAILER-DAEMON@mx.example.fr>\r\nTo: {to}\r\n"
@@ -46,6 +46,6 @@ def bounce(original_message_id: str, *, to: str = SERVICE) -> bytes:
         'Content-Type: multipart/report; report-type=delivery-status; boundary="B"\r\n\r\n'
         "--B\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nThe mail could not be delivered.\r\n"
         "--B\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mx.example.fr\r\n\r\n"
-        "Final-Recipient: rfc822; nobody@example.fr\r\nAction: failed\r\nStatus: 5.1.1\r\n\r\n"
+        f"Final-Recipient: rfc822; {failed}\r\nAction: failed\r\nStatus: 5.1.1\r\n\r\n"
         f"--B\r\nContent-Type: text/rfc822-headers\r\n\r\nMessage-ID: {original_message_id}\r\n\r\n--B--\r\n"
     ).encode()

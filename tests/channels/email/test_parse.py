@@ -112,3 +112,10 @@ def test_automatic_mails_are_told_from_a_persons(headers, sender, subject, expec
 def test_a_delivery_report_is_a_bounce_and_our_own_message_coming_back_is_a_loop():
     assert noise_of(parse_mail(bounce("<ours@maison-lumiere.example>"))) is Noise.bounce
     assert noise_of(parse_mail(mail()), ours=True) is Noise.loop
+
+
+def test_a_delivery_report_names_the_addresses_that_failed_and_why():
+    parsed = parse_mail(bounce("<ours@maison-lumiere.example>", failed="Gone@Example.fr"))
+    assert parsed.failed_recipients == (("gone@example.fr", "5.1.1"),)
+    header_only = parse_mail(mail(sender="postmaster@example.fr", headers={"X-Failed-Recipients": "a@example.fr"}))
+    assert header_only.failed_recipients == (("a@example.fr", "5.0.0"),)

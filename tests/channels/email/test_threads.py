@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 from accueil.channels.email.models import InboxStatus
 from accueil.conversations.models import Case, CaseStatus, Interaction, Message
 from accueil.conversations.service import do_resolve_case
+from accueil.customers.models import Identity
 from accueil.db.jobs import Job, run_due_jobs
 from tests.channels.email.mails import COMPLAINTS, CUSTOMER, bounce, mail
 
@@ -82,7 +83,7 @@ def test_a_bounce_of_our_acknowledgement_is_noted_on_the_case_and_never_routed(l
     case_id, _ = first_case(listener, runtime)
     run_due_jobs(runtime.factory, worker="test")
     [ack] = smtp_server.wait_for(1)
-    raw = bounce(ack["Message-ID"]).replace(b"MIME-Version", f"References: {ack['Message-ID']}\r\nMIME-Version".encode(), 1)
+    raw = bounce(ack["Message-ID"], failed=CUSTOMER).replace(b"MIME-Version", f"References: {ack['Message-ID']}\r\nMIME-Version".encode(), 1)
     with __import__("smtplib").SMTP("127.0.0.1", listener.port, timeout=10) as smtp:
         smtp.sendmail("", [COMPLAINTS], raw)  # a null reverse path, as bounces have
     rows = listener.inbox(2)
@@ -90,7 +91,14 @@ def test_a_bounce_of_our_acknowledgement_is_noted_on_the_case_and_never_routed(l
     assert interactions(runtime) == 1
     with runtime.factory() as session:
         note = session.scalar(select(Message).where(Message.case_id == case_id, Message.internal.is_(True)))
-        assert note.body_text.startswith("[bounce]")
+        assert note.body_text.startswith(f"[bounce] {CUSTOMER} (5.1.1)")
+        identity = session.scalar(select(Identity).where(Identity.value == CUSTOMER))
+        assert identity.undeliverable_at is not None and identity.undeliverable_reason == "bounce 5.1.1"
+    # the customer writes again: the address works after all
+    listener.send(mail(subject="Je suis là"), to=[COMPLAINTS])
+    listener.inbox(3)
+    with runtime.factory() as session:
+        assert session.scalar(select(Identity).where(Identity.value == CUSTOMER)).undeliverable_at is None
 
 
 def test_an_out_of_office_answering_our_acknowledgement_gets_no_answer(listener, runtime, smtp_server):

@@ -37,7 +37,7 @@ from accueil.core import clock
 from accueil.core.errors import AccueilError
 from accueil.core.ids import new_id
 from accueil.customers.models import IdentityKind
-from accueil.customers.service import normalise_identity
+from accueil.customers.service import do_clear_undeliverable, do_mark_undeliverable, normalise_identity
 from accueil.db.jobs import Job, do_schedule_job, job_handler
 from accueil.db.session import WRITTEN_FILES, settings_of
 
@@ -146,6 +146,7 @@ def do_process_mail(session: Session, *, mail_id: str, config: ConversationConfi
     if result.duplicate:
         return _finish(session, mail, InboxStatus.duplicate, case_id=result.case_id,
                        interaction_id=result.interaction_id, now=now)
+    do_clear_undeliverable(session, kind=IdentityKind.email, value=sender.value)
     if parsed.message_id:
         do_remember_message_id(session, parsed.message_id, case_id=result.case_id, message_id=result.message_id,
                                outbound=False, now=now)
@@ -158,12 +159,18 @@ def do_process_mail(session: Session, *, mail_id: str, config: ConversationConfi
 
 def _keep_noise(session: Session, mail: InboundMail, parsed: ParsedMail, noise: Noise, case_id: str | None,
                 *, now: datetime) -> str:
-    """An automatic mail: on its case as a note nobody routes, or only in the inbox when it threads nowhere."""
+    """An automatic mail: on its case as a note nobody routes, or only in the inbox when it threads nowhere.
+    A bounce marks the addresses it names as undeliverable, so agents know the customer did not get it."""
+    failed = parsed.failed_recipients if noise is Noise.bounce else ()
+    for address, status in failed:
+        do_mark_undeliverable(session, kind=IdentityKind.email, value=address, reason=f"bounce {status}", now=now)
     if case_id is not None:
+        summary = " ".join(f"{address} ({status})" for address, status in failed)
         session.add(Message(
             id=new_id(), interaction_id=None, case_id=case_id, author_kind=AuthorKind.system,
             direction=Direction.inbound, internal=True, subject=parsed.subject[:300] or None,
-            body_text=f"[{noise.value}] {(parsed.new_text or parsed.text)[:4000]}", created_at=now))
+            body_text=f"[{noise.value}] {summary + chr(10) if summary else ''}{(parsed.new_text or parsed.text)[:4000]}",
+            created_at=now))
     return _finish(session, mail, InboxStatus.noise, reason=noise.value, case_id=case_id, now=now)
 
 

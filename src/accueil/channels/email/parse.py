@@ -59,6 +59,7 @@ class ParsedMail:
     report_type: str | None  # multipart/report; report-type=delivery-status (a bounce)
     headers: dict[str, str] = field(default_factory=dict)  # the headers that tell an automatic mail
     defects: tuple[str, ...] = ()
+    failed_recipients: tuple[tuple[str, str], ...] = ()  # a bounce's (address, status such as "5.1.1")
 
     @property
     def thread_ids(self) -> tuple[str, ...]:
@@ -154,6 +155,26 @@ def new_text_of(text: str) -> str:
     return body or text.strip()
 
 
+def _failed_recipients(message: Message) -> tuple[tuple[str, str], ...]:
+    """The addresses a delivery-status report (RFC 3464) says failed, with their status code."""
+    found: list[tuple[str, str]] = []
+    for part in message.walk():
+        if part.get_content_type() != "message/delivery-status":
+            continue
+        blocks = part.get_payload()
+        for block in blocks if isinstance(blocks, list) else []:
+            action = _header(block, "action").lower()
+            recipient = _header(block, "final-recipient") or _header(block, "original-recipient")
+            address = recipient.partition(";")[2].strip().strip("<>").lower()
+            if address and "@" in address and action in ("failed", ""):
+                found.append((address, _header(block, "status") or "5.0.0"))
+    failed_header = _header(message, "x-failed-recipients")
+    for address in filter(None, (a.strip().lower() for a in failed_header.split(","))):
+        if "@" in address and all(address != known for known, _status in found):
+            found.append((address, "5.0.0"))
+    return tuple(found)
+
+
 def parse_mail(raw: bytes) -> ParsedMail:
     if not raw or not raw.strip():
         raise UnreadableMail("empty message")
@@ -206,5 +227,5 @@ def parse_mail(raw: bytes) -> ParsedMail:
         new_text=new_text_of(text), html=html_text, attachments=tuple(attachments),
         content_type=message.get_content_type(), report_type=str(report_type) if report_type else None,
         headers={name: _header(message, name).lower() for name in NOISE_HEADERS if _header(message, name)},
-        defects=tuple(defects),
+        defects=tuple(defects), failed_recipients=_failed_recipients(message),
     )

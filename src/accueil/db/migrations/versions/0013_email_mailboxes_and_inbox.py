@@ -1,4 +1,4 @@
-"""email: mailboxes, the raw mail inbox and message ids
+"""email: mailboxes, the raw mail inbox, message ids and undeliverable identities
 
 Revision ID: 0013
 Revises: 0012
@@ -77,7 +77,16 @@ def upgrade() -> None:
 
 
 
+    with op.batch_alter_table('identities', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('undeliverable_at', accueil.db.base.UTCDateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column('undeliverable_reason', sa.String(length=200), nullable=True))
+
+
 def downgrade() -> None:
+    with op.batch_alter_table('identities', schema=None) as batch_op:
+        batch_op.drop_column('undeliverable_reason')
+        batch_op.drop_column('undeliverable_at')
+
     with op.batch_alter_table('mail_message_ids', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_mail_message_ids_case_id'))
 
