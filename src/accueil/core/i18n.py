@@ -24,6 +24,8 @@ ERROR_MESSAGES: dict[str, dict[str, str]] = {
         "fr": "Motif inconnu {value!r}.",
     },
     "unknown_queue": {"en": "Unknown queue {value!r}.", "fr": "File d'attente inconnue {value!r}."},
+    "invalid_imap_security": {"en": "Unknown IMAP security {value!r} (ssl, starttls or none).",
+                              "fr": "Sécurité IMAP inconnue {value!r} (ssl, starttls ou none)."},
     "mailbox_exists": {"en": "The mailbox {address} already exists.", "fr": "La boîte {address} existe déjà."},
     "invalid_language": {"en": "Unknown language {value!r} (fr or en).", "fr": "Langue inconnue {value!r} (fr ou en)."},
     "unknown_skill": {"en": "Unknown skill {value!r}.", "fr": "Compétence inconnue {value!r}."},

@@ -1,7 +1,9 @@
-"""Password hashing (argon2) and API tokens (random, shown once, stored as SHA-256)."""
+"""Password hashing (argon2), API tokens (random, shown once, stored as SHA-256), and secrets we must keep
+readable (a mailbox's IMAP password) encrypted at rest with a key derived from the secret key (Fernet)."""
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import secrets
 import threading
@@ -10,6 +12,7 @@ from collections import deque
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from cryptography.fernet import Fernet, InvalidToken
 
 _hasher = PasswordHasher()
 
@@ -89,3 +92,21 @@ class LoginThrottle:
     def clear(self) -> None:
         with self._lock:
             self._failures.clear()
+
+
+def _fernet(secret_key: str) -> Fernet:
+    digest = hashlib.sha256(b"accueil stored secrets\0" + secret_key.encode()).digest()
+    return Fernet(base64.urlsafe_b64encode(digest))
+
+
+def encrypt_secret(secret_key: str, plaintext: str) -> str:
+    """Encrypt a credential we have to present later (it cannot be hashed)."""
+    return _fernet(secret_key).encrypt(plaintext.encode()).decode()
+
+
+def decrypt_secret(secret_key: str, token: str) -> str:
+    """The credential back; ValueError when the secret key changed since it was stored."""
+    try:
+        return _fernet(secret_key).decrypt(token.encode()).decode()
+    except InvalidToken as exc:
+        raise ValueError("stored secret cannot be decrypted with this secret key") from exc

@@ -9,10 +9,18 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy import func, select
 
+from accueil.channels.email.imap import (
+    MailboxWatcher,
+    do_configure_imap,
+    fetch_mailbox,
+    imap_mailboxes,
+    record_error,
+)
 from accueil.channels.email.mailboxes import do_add_mailbox, list_mailboxes
-from accueil.channels.email.models import InboundMail
+from accueil.channels.email.models import InboundMail, Mailbox
 from accueil.channels.email.smtp import MailListener
 from accueil.config import get_settings
+from accueil.core import clock
 from accueil.core.errors import AccueilError
 from accueil.runtime import build_runtime
 
@@ -25,12 +33,21 @@ def mail() -> None:
 @mail.command("serve")
 @click.option("--host", default=None, help="Interface to listen on (default: ACCUEIL_MAIL_LISTEN_HOST, 127.0.0.1).")
 @click.option("--port", default=None, type=int, help="TCP port (default: ACCUEIL_MAIL_LISTEN_PORT, 2525).")
-def mail_serve(host: str | None, port: int | None) -> None:
-    """Receive mail over SMTP for the configured mailboxes (Ctrl-C to stop)."""
+@click.option("--imap/--no-imap", "with_imap", default=True, show_default=True,
+              help="Also keep the IMAP mailboxes fetched (IDLE where offered).")
+def mail_serve(host: str | None, port: int | None, with_imap: bool) -> None:
+    """Receive mail over SMTP for the configured mailboxes, and read the IMAP ones (Ctrl-C to stop)."""
     runtime = build_runtime(get_settings())
     listener = MailListener(runtime.factory, runtime.conversation_config, runtime.settings, host=host, port=port)
     listener.start()
-    click.echo(f"accueil mail listening on smtp://{listener.host}:{listener.port}  (Ctrl-C to stop)")
+    watchers = []
+    if with_imap:
+        with runtime.factory() as session:
+            ids = imap_mailboxes(session)
+        watchers = [MailboxWatcher(runtime.factory, mailbox_id, settings=runtime.settings,
+                                   config=runtime.conversation_config).start() for mailbox_id in ids]
+    click.echo(f"accueil mail listening on smtp://{listener.host}:{listener.port}, reading {len(watchers)} IMAP "
+               "mailbox(es)  (Ctrl-C to stop)")
     try:
         while True:
             time.sleep(3600)
@@ -38,7 +55,29 @@ def mail_serve(host: str | None, port: int | None) -> None:
         pass
     finally:
         listener.stop()
-        click.echo(f"{listener.handler.stored} mail(s) received")
+        for watcher in watchers:
+            watcher.stop()
+        click.echo(f"{listener.handler.stored} mail(s) received over SMTP")
+
+
+@mail.command("fetch")
+def mail_fetch() -> None:
+    """Fetch what is new in every IMAP mailbox once, then exit (for a cron job)."""
+    runtime = build_runtime(get_settings())
+    with runtime.factory() as session:
+        boxes = [(box_id, session.get(Mailbox, box_id).address) for box_id in imap_mailboxes(session)]
+    failed = 0
+    for box_id, address in boxes:
+        try:
+            result = fetch_mailbox(runtime.factory, box_id, settings=runtime.settings,
+                                   config=runtime.conversation_config)
+            click.echo(f"{address}: {result.fetched} new mail(s) (last UID {result.last_uid})")
+        except Exception as exc:  # noqa: BLE001 - one mailbox down does not stop the others
+            failed += 1
+            record_error(runtime.factory, box_id, exc, clock.now())
+            click.echo(f"{address}: {type(exc).__name__}: {exc}", err=True)
+    if failed:
+        raise click.ClickException(f"{failed} mailbox(es) could not be read")
 
 
 @mail.group("mailbox")
@@ -54,15 +93,30 @@ def mailbox() -> None:
 @click.option("--language", type=click.Choice(["fr", "en"]), default="fr", show_default=True,
               help="Language of its acknowledgements.")
 @click.option("--no-ack", is_flag=True, help="Send no automatic acknowledgement.")
+@click.option("--imap-host", default="", help="Read this mailbox over IMAP from this server (else: SMTP only).")
+@click.option("--imap-port", default=None, type=int, help="IMAP port (default 993 with ssl, else 143).")
+@click.option("--imap-security", type=click.Choice(["ssl", "starttls", "none"]), default="ssl", show_default=True,
+              help="How the IMAP connection is protected.")
+@click.option("--imap-user", default="", help="IMAP login.")
+@click.option("--imap-password", default="", help="IMAP password (stored encrypted; asked for when omitted).")
+@click.option("--imap-folder", default="INBOX", show_default=True, help="Folder to read.")
+@click.option("--imap-move-to", default="", help="Move processed mail to this folder (default: flag it as read).")
 def mailbox_add(address: str, name: str, motif_code: str | None, queue_code: str | None, language: str,
-                no_ack: bool) -> None:
-    """Receive mail for ADDRESS."""
+                no_ack: bool, imap_host: str, imap_port: int | None, imap_security: str, imap_user: str,
+                imap_password: str, imap_folder: str, imap_move_to: str) -> None:
+    """Receive mail for ADDRESS (over SMTP, or read from an IMAP account with --imap-host)."""
     runtime = build_runtime(get_settings())
+    if imap_host and not imap_password:
+        imap_password = click.prompt("IMAP password", hide_input=True)
     try:
         with runtime.factory() as session, session.begin():
             box = do_add_mailbox(session, address=address, name=name, motif_code=motif_code, queue_code=queue_code,
                                  language=language, acknowledge=not no_ack)
-            click.echo(f"mailbox {box.address} added")
+            if imap_host:
+                do_configure_imap(session, box, host=imap_host, port=imap_port, security=imap_security,
+                                  username=imap_user or address, password=imap_password, folder=imap_folder,
+                                  move_to=imap_move_to, settings=runtime.settings)
+            click.echo(f"mailbox {box.address} added" + (f" (IMAP {imap_host})" if imap_host else ""))
     except AccueilError as exc:
         raise click.ClickException(f"{exc.code} {exc.details}") from exc
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String, Text
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from accueil.core import clock
@@ -25,6 +25,18 @@ class Mailbox(IdMixin, Base):
     acknowledge: Mapped[bool] = mapped_column(Boolean, default=True)  # send the accusé de réception
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(default=clock.now)
+    # IMAP: for mail that stays at the company's provider (empty host: mail arrives by SMTP only)
+    imap_host: Mapped[str] = mapped_column(String(255), default="")
+    imap_port: Mapped[int] = mapped_column(Integer, default=993)
+    imap_security: Mapped[str] = mapped_column(String(10), default="ssl")  # ssl | starttls | none
+    imap_username: Mapped[str] = mapped_column(String(255), default="")
+    imap_password: Mapped[str] = mapped_column(Text, default="")  # encrypted (core.security.encrypt_secret)
+    imap_folder: Mapped[str] = mapped_column(String(255), default="INBOX")
+    imap_move_to: Mapped[str] = mapped_column(String(255), default="")  # else processed mail is flagged \Seen
+    imap_uidvalidity: Mapped[int | None] = mapped_column(BigInteger)  # unsigned 32-bit in IMAP
+    imap_last_uid: Mapped[int] = mapped_column(BigInteger, default=0)  # the last UID stored, in the same transaction
+    imap_polled_at: Mapped[datetime | None]
+    imap_error: Mapped[str | None] = mapped_column(Text)
 
 
 class InboxStatus:
