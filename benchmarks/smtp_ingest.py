@@ -56,13 +56,13 @@ def realistic_mail(rng: random.Random, n: int, run: str) -> bytes:
     message["Subject"] = rng.choice(["Ma commande", "Colis non reçu", "Remboursement", "Facture erronée"])
     message["Date"] = format_datetime(datetime.now(UTC))
     message["Message-ID"] = f"<{run}-{n}@example.fr>"
-    body = PARAGRAPH * rng.randint(6, 10)
+    body = PARAGRAPH * rng.randint(10, 16)
     quoted = "\n".join("> " + line for line in (PARAGRAPH * 8).split(". "))
     text = f"{body}\n\nLe lun. 7 déc. 2026 à 10:00, Service client <{MAILBOXES[0]}> a écrit :\n{quoted}\n"
     message.set_content(text)
     message.add_alternative(f"<html><body><p>{body}</p><blockquote>{quoted}</blockquote></body></html>",
                             subtype="html")
-    message.add_attachment(os.urandom(2500), maintype="application", subtype="pdf", filename="facture.pdf")
+    message.add_attachment(os.urandom(4000), maintype="application", subtype="pdf", filename="facture.pdf")
     return message.as_bytes(policy=message.policy.clone(linesep="\r\n"))
 
 
@@ -133,9 +133,12 @@ def pending_count(backend: str, url: str) -> tuple[int, int]:
     return int(pending or 0), int(total or 0)
 
 
-def bench_backend(backend: str, opts: argparse.Namespace) -> dict:
+def bench_backend(backend: str, mode: str, opts: argparse.Namespace) -> dict:
+    """``mode``: "at-once" (the listener reads each mail after storing it) or "worker" (it only stores;
+    ``accueil worker``, another process, reads them from their durable jobs)."""
     work = Path(tempfile.mkdtemp(prefix=f"accueil-smtp-{backend}-"))
-    env = {**os.environ, "ACCUEIL_DATA_DIR": str(work / "var"), "ACCUEIL_AUTO_MIGRATE": "true"}
+    env = {**os.environ, "ACCUEIL_DATA_DIR": str(work / "var"), "ACCUEIL_AUTO_MIGRATE": "true",
+           "ACCUEIL_MAIL_READ_AT_ONCE": "true" if mode == "at-once" else "false", "ACCUEIL_JOB_POLL_SECONDS": "0.2"}
     pg_name = None
     if backend == "postgresql":
         pg_name = f"accueil_smtp_bench_{os.getpid()}"
@@ -149,6 +152,8 @@ def bench_backend(backend: str, opts: argparse.Namespace) -> dict:
     port = free_port()
     server = Server([sys.executable, "-m", "accueil", "mail", "serve", "--port", str(port)], env, work,
                     work / "mail.log")
+    worker = Server([sys.executable, "-m", "accueil", "worker"], env, work, work / "worker.log") \
+        if mode == "worker" else None
     try:
         wait_smtp(port, server)
         rng = random.Random(opts.seed)
@@ -164,16 +169,18 @@ def bench_backend(backend: str, opts: argparse.Namespace) -> dict:
                 break
             time.sleep(0.5)
         drained = time.monotonic() - started
-        problems = server.problems()
+        problems = server.problems() + (worker.problems() if worker else [])
     finally:
         server.stop()
+        if worker is not None:
+            worker.stop()
         if not opts.keep:
             shutil.rmtree(work, ignore_errors=True)
         if pg_name:
             subprocess.run(["psql", f"{opts.pg_url}/postgres", "-c", f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)'],
                            capture_output=True)
     total_sent = warm["sent"] + phase["sent"]
-    return {"backend": backend, "mail_bytes": round(size), **phase, "stored": stored, "still_pending": pending,
+    return {"backend": backend, "mode": mode, "mail_bytes": round(size), **phase, "stored": stored, "still_pending": pending,
             "read_after_send_s": drained, "read_per_s_overall": total_sent / (phase["elapsed_s"] + drained),
             "server_problems": problems[:5]}
 
@@ -203,6 +210,7 @@ def main() -> int:
     ap.add_argument("--duration", type=float, default=10.0, help="sending phase, seconds")
     ap.add_argument("--clients", type=int, default=8, help="concurrent SMTP connections")
     ap.add_argument("--max-mails", type=int, default=12000, help="mails prepared (the phase stops when used up)")
+    ap.add_argument("--modes", default="at-once,worker", help="at-once (the listener reads) and/or worker")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--pg-url", default="postgresql://postgres@127.0.0.1:5432", help="server URL, no database")
     ap.add_argument("--json", metavar="OUT", help="also write the results as JSON")
@@ -212,12 +220,13 @@ def main() -> int:
     print(json.dumps(info))
     results = {"machine": info, "backends": [], "parse": parse_costs()}
     for backend in opts.backends.split(","):
-        print(f"[{backend}] …", file=sys.stderr, flush=True)
-        results["backends"].append(bench_backend(backend.strip(), opts))
-    print(f"\n{'backend':<11} {'mail KB':>7} {'mails/s':>8} {'p50 ms':>7} {'p99 ms':>7} {'errors':>6} "
+        for mode in opts.modes.split(","):
+            print(f"[{backend}, {mode}] …", file=sys.stderr, flush=True)
+            results["backends"].append(bench_backend(backend.strip(), mode.strip(), opts))
+    print(f"\n{'backend':<11} {'mode':<8} {'mail KB':>7} {'mails/s':>8} {'p50 ms':>7} {'p99 ms':>7} {'errors':>6} "
           f"{'read after s':>12} {'read/s':>7}")
     for r in results["backends"]:
-        print(f"{r['backend']:<11} {r['mail_bytes'] / 1024:>7.1f} {r['mails_per_s']:>8.0f} {r['p50_ms']:>7.1f} "
+        print(f"{r['backend']:<11} {r['mode']:<8} {r['mail_bytes'] / 1024:>7.1f} {r['mails_per_s']:>8.0f} {r['p50_ms']:>7.1f} "
               f"{r['p99_ms']:>7.1f} {r['errors']:>6} {r['read_after_send_s']:>12.1f} {r['read_per_s_overall']:>7.0f}")
         if r["server_problems"] or r["still_pending"]:
             print(f"  problems: {r['server_problems']} pending: {r['still_pending']}")

@@ -69,6 +69,7 @@ class Settings(BaseSettings):
     mail_tls_cert: str = ""  # PEM files: STARTTLS is offered when both are set
     mail_tls_key: str = ""
     mail_in_process: bool = False  # ``accueil serve`` also runs the SMTP listener
+    mail_read_at_once: bool = True  # the listener reads each mail right after storing it (else: the job runner)
     sms_gateway_url: str = ""
     sms_gateway_token: str = ""
     sms_sender: str = ""

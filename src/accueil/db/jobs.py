@@ -71,9 +71,13 @@ def do_schedule_job(
     payload: dict[str, Any] | None = None,
     dedupe_key: str | None = None,
     max_attempts: int = 5,
+    fresh: bool = False,
 ) -> Job:
-    """Schedule a job inside the caller's transaction, so it exists if and only if the work committed."""
-    if dedupe_key is not None:
+    """Schedule a job inside the caller's transaction, so it exists if and only if the work committed.
+
+    ``fresh``: the dedupe key names something created in this very transaction, so no job can hold it
+    yet: the lookup (and the flush it costs) is skipped; the unique key still guards it."""
+    if dedupe_key is not None and not fresh:
         existing = session.scalar(select(Job).where(Job.dedupe_key == dedupe_key))
         if existing is not None:
             return existing
@@ -81,7 +85,8 @@ def do_schedule_job(
         kind=kind, payload=payload or {}, run_at=run_at, dedupe_key=dedupe_key, max_attempts=max_attempts
     )
     session.add(job)
-    session.flush()
+    if not fresh:
+        session.flush()
     return job
 
 

@@ -12,6 +12,7 @@ routed; a second delivery of the same Message-ID creates nothing.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -48,18 +49,53 @@ PROCESS_KIND = "mail.process"
 SAFETY_NET_DELAY = timedelta(seconds=30)
 
 
-def do_accept_mail(session: Session, *, raw: bytes, source: str, mailbox_id: str | None, envelope_from: str,
-                   envelope_to: list[str], root: Path, now: datetime) -> InboundMail:
-    """Store one raw mail and its processing job in the caller's transaction (file removed if it rolls back)."""
+@dataclass(frozen=True)
+class StoredMail:
+    """A raw mail already on disk (fsync'd), waiting for its row."""
+
+    mail_id: str
+    relative: str
+    sha256: str
+    size: int
+    source: str
+    mailbox_id: str | None
+    envelope_from: str
+    envelope_to: list[str]
+
+
+def store_mail_file(root: Path, raw: bytes, **envelope) -> StoredMail:  # type: ignore[no-untyped-def]
+    """Write the raw bytes durably (fsync, then rename) under a new inbox id; no database work."""
     mail_id = new_id()
-    relative, digest = store_attachment_bytes(root, mail_id, raw)  # fsync, then rename
-    session.info.setdefault(WRITTEN_FILES, []).append(root / relative)
-    mail = InboundMail(id=mail_id, received_at=now, source=source, mailbox_id=mailbox_id,
-                       envelope_from=envelope_from[:254], envelope_to=envelope_to[:100], size_bytes=len(raw),
-                       sha256=digest, storage_path=relative, status=InboxStatus.pending)
-    session.add(mail)
-    do_schedule_job(session, kind=PROCESS_KIND, run_at=now + SAFETY_NET_DELAY, payload={"mail_id": mail_id},
-                    dedupe_key=f"{PROCESS_KIND}:{mail_id}", max_attempts=10)
+    relative, digest = store_attachment_bytes(root, mail_id, raw)
+    return StoredMail(mail_id=mail_id, relative=relative, sha256=digest, size=len(raw), **envelope)
+
+
+def do_record_mails(session: Session, stored: list[StoredMail], *, root: Path, now: datetime,
+                    read_delay: timedelta = SAFETY_NET_DELAY) -> None:
+    """The inbox rows and read jobs of mails on disk, in the caller's transaction (files removed if it rolls back).
+
+    ``read_delay``: when the job comes due — later when the caller reads the mail itself right after
+    (the job is then only the safety net), at once when it leaves the reading to the job runner."""
+    for item in stored:
+        session.info.setdefault(WRITTEN_FILES, []).append(root / item.relative)
+        session.add(InboundMail(id=item.mail_id, received_at=now, source=item.source, mailbox_id=item.mailbox_id,
+                                envelope_from=item.envelope_from[:254], envelope_to=item.envelope_to[:100],
+                                size_bytes=item.size, sha256=item.sha256, storage_path=item.relative,
+                                status=InboxStatus.pending))
+        do_schedule_job(session, kind=PROCESS_KIND, run_at=now + read_delay, payload={"mail_id": item.mail_id},
+                        dedupe_key=f"{PROCESS_KIND}:{item.mail_id}", max_attempts=10, fresh=True)
+    session.flush()
+
+
+def do_accept_mail(session: Session, *, raw: bytes, source: str, mailbox_id: str | None, envelope_from: str,
+                   envelope_to: list[str], root: Path, now: datetime,
+                   read_delay: timedelta = SAFETY_NET_DELAY) -> InboundMail:
+    """Store one raw mail and its read job in the caller's transaction."""
+    stored = store_mail_file(root, raw, source=source, mailbox_id=mailbox_id, envelope_from=envelope_from,
+                             envelope_to=envelope_to)
+    do_record_mails(session, [stored], root=root, now=now, read_delay=read_delay)
+    mail = session.get(InboundMail, stored.mail_id)
+    assert mail is not None
     return mail
 
 

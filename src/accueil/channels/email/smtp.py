@@ -11,25 +11,84 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import queue
 import ssl
+import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
+from datetime import timedelta
 from typing import Any
 
 from aiosmtpd.controller import Controller
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from accueil.channels.email.intake import accept_mail, process_mail
+from accueil.channels.email.intake import (
+    SAFETY_NET_DELAY,
+    StoredMail,
+    do_record_mails,
+    process_mail,
+    store_mail_file,
+)
 from accueil.channels.email.models import Mailbox
 from accueil.config import Settings
 from accueil.conversations.receive import ConversationConfig
+from accueil.core import clock
 
 log = logging.getLogger(__name__)
 
 MAILBOX_CACHE_SECONDS = 10.0  # a mailbox added by an administrator is served within this delay
 # aiosmtpd logs every command with the sender's and recipients' addresses at INFO: personal data stays out
 logging.getLogger("mail.log").setLevel(logging.WARNING)
+
+
+class InboxWriter:
+    """Commits the rows of stored mails in groups: one transaction (one fsync of the database) for every mail
+    that arrived meanwhile, so concurrent SMTP sessions do not queue behind each other's commits. Each mail
+    is acknowledged only once the transaction holding its row has committed."""
+
+    MAX_GROUP = 64
+
+    def __init__(self, factory: sessionmaker[Session], root: Any, read_delay: timedelta) -> None:
+        self.factory, self.root, self.read_delay = factory, root, read_delay
+        self._queue: queue.Queue[tuple[StoredMail, Future[str]] | None] = queue.Queue()
+        self._thread = threading.Thread(target=self._run, name="accueil-mail-inbox", daemon=True)
+        self._thread.start()
+
+    def submit(self, stored: StoredMail) -> Future[str]:
+        done: Future[str] = Future()
+        self._queue.put((stored, done))
+        return done
+
+    def stop(self) -> None:
+        self._queue.put(None)
+        self._thread.join(timeout=10)
+
+    def _run(self) -> None:
+        while True:
+            first = self._queue.get()
+            if first is None:
+                return
+            group = [first]
+            while len(group) < self.MAX_GROUP:
+                try:
+                    more = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if more is None:
+                    self._queue.put(None)
+                    break
+                group.append(more)
+            try:
+                with self.factory() as session, session.begin():
+                    do_record_mails(session, [item for item, _done in group], root=self.root, now=clock.now(),
+                                    read_delay=self.read_delay)
+            except Exception as exc:  # noqa: BLE001 - each sender hears 451 and retries
+                for _item, done in group:
+                    done.set_exception(exc)
+                continue
+            for item, done in group:
+                done.set_result(item.mail_id)
 
 
 class MailHandler:
@@ -41,7 +100,10 @@ class MailHandler:
         self._loaded_at = float("-inf")
         self.readers = ThreadPoolExecutor(max_workers=2, thread_name_prefix="accueil-mail")
         self.stored = 0
-        self.read_at_once = True  # False: leave reading to the durable job (tests, a listener being drained)
+        # False: reading is left to the durable job, run by ``accueil worker`` (another process, another core)
+        self.read_at_once = settings.mail_read_at_once
+        self.writer = InboxWriter(factory, settings.mail_dir,
+                                  SAFETY_NET_DELAY if self.read_at_once else timedelta(0))
 
     def mailboxes(self) -> dict[str, str]:
         """Active mailbox addresses -> ids (read at most every few seconds)."""
@@ -75,9 +137,10 @@ class MailHandler:
         mailbox_id = next((self._mailboxes[a] for a in recipients if a in self._mailboxes), None)
         loop = asyncio.get_running_loop()
         try:
-            mail_id = await loop.run_in_executor(None, lambda: accept_mail(
-                self.factory, raw=raw, source="smtp", mailbox_id=mailbox_id,
-                envelope_from=envelope.mail_from or "", envelope_to=recipients, root=self.settings.mail_dir))
+            stored = await loop.run_in_executor(None, lambda: store_mail_file(
+                self.settings.mail_dir, raw, source="smtp", mailbox_id=mailbox_id,
+                envelope_from=envelope.mail_from or "", envelope_to=recipients))
+            mail_id = await asyncio.wrap_future(self.writer.submit(stored))
         except Exception:  # noqa: BLE001 - not stored, so not acknowledged: the sender keeps it and retries
             log.exception("an inbound mail could not be stored; answered 451")
             return "451 4.3.0 Temporary failure, try again later"
@@ -122,4 +185,5 @@ class MailListener:
 
     def stop(self) -> None:
         self.controller.stop()
+        self.handler.writer.stop()
         self.handler.readers.shutdown(wait=True)
