@@ -19,6 +19,7 @@ from accueil.channels.email.mailboxes import do_add_mailbox
 from accueil.channels.email.models import InboundMail, InboxStatus
 from accueil.channels.email.smtp import MailListener
 from tests.channels.email.mails import COMPLAINTS, SERVICE
+from tests.web.conftest import browser, web  # noqa: F401 - the web tests' fixtures, for the console tests here
 
 
 def free_port() -> int:

@@ -3,6 +3,8 @@ mails never become work, and the acknowledgement is threaded, marked automatic a
 
 from __future__ import annotations
 
+import smtplib
+
 from sqlalchemy import func, select
 
 from accueil.channels.email.models import InboxStatus
@@ -79,12 +81,12 @@ def test_a_reply_to_a_resolved_case_reopens_it(listener, runtime):
         assert case.status == CaseStatus.open and case.reopen_count == 1
 
 
-def test_a_bounce_of_our_acknowledgement_is_noted_on_the_case_and_never_routed(listener, runtime, smtp_server):
+def test_a_bounce_of_our_acknowledgement_is_noted_on_the_case_and_never_routed(listener, runtime, smtp_server, web):
     case_id, _ = first_case(listener, runtime)
     run_due_jobs(runtime.factory, worker="test")
     [ack] = smtp_server.wait_for(1)
     raw = bounce(ack["Message-ID"], failed=CUSTOMER).replace(b"MIME-Version", f"References: {ack['Message-ID']}\r\nMIME-Version".encode(), 1)
-    with __import__("smtplib").SMTP("127.0.0.1", listener.port, timeout=10) as smtp:
+    with smtplib.SMTP("127.0.0.1", listener.port, timeout=10) as smtp:
         smtp.sendmail("", [COMPLAINTS], raw)  # a null reverse path, as bounces have
     rows = listener.inbox(2)
     assert rows[1].status == InboxStatus.noise and rows[1].reason == "bounce" and rows[1].case_id == case_id
@@ -94,6 +96,8 @@ def test_a_bounce_of_our_acknowledgement_is_noted_on_the_case_and_never_routed(l
         assert note.body_text.startswith(f"[bounce] {CUSTOMER} (5.1.1)")
         identity = session.scalar(select(Identity).where(Identity.value == CUSTOMER))
         assert identity.undeliverable_at is not None and identity.undeliverable_reason == "bounce 5.1.1"
+    page = web("alice").get(f"/agent/cases/{case_id}", htmx=True)  # the conversation panel
+    assert "non distribuable depuis le" in page.text, page.headers  # the agent sees it beside the address
     # the customer writes again: the address works after all
     listener.send(mail(subject="Je suis là"), to=[COMPLAINTS])
     listener.inbox(3)
