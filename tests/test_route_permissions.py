@@ -176,6 +176,8 @@ POST   /admin/agencies/{code}/closures                       web admin
 POST   /admin/agencies/{code}/closures/{closure_id}/delete   web admin
 GET    /admin/mail                                           web admin
 GET    /admin/mail/{mail_id}                                 web admin
+GET    /forms/{code}                                         public
+POST   /forms/{code}                                         public
 GET    /chat/demo                                            public
 GET    /portal/callback                                      public
 POST   /portal/callback                                      public

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from accueil.channels.email.forms import do_add_form
 from accueil.channels.email.mailboxes import do_add_mailbox
 from accueil.config import Settings
 from accueil.conversations.canned import do_save_canned_response
@@ -179,6 +180,9 @@ class _Builder:
         session.flush()
         for address, name, motif_code, queue_code in ref.MAILBOXES:
             do_add_mailbox(session, address=address, name=name, motif_code=motif_code, queue_code=queue_code)
+        for code, title_fr, title_en, mailbox, queue_code, motif_codes in ref.FORMS:
+            do_add_form(session, code=code, title_fr=title_fr, title_en=title_en, mailbox_address=mailbox,
+                        queue_code=queue_code, motif_codes=motif_codes)
         skills: dict[str, Skill] = {}
         for channel in ChannelKind:
             skills[channel.value] = Skill(code=channel.value, kind=SkillKind.channel, label_fr=channel.value,

@@ -183,3 +183,7 @@ MAILBOXES = [
     ("service@maison-lumiere.example", "Maison Lumière — Service client", None, "email_n1"),
     ("reclamations@maison-lumiere.example", "Maison Lumière — Réclamations", "reclamation", "email_n2"),
 ]
+
+# The demo's contact form (/forms/contact): acknowledged and answered from the service mailbox.
+FORMS = [("contact", "Nous contacter", "Contact us", "service@maison-lumiere.example", "email_n1",
+          ["suivi_commande", "remboursement", "reclamation"])]

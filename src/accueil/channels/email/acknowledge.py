@@ -45,7 +45,15 @@ def domain_of(address: str) -> str:
 
 def do_acknowledge(session: Session, *, mailbox: Mailbox, parsed: ParsedMail, case_id: str, reference: str,
                    now: datetime) -> bool:
-    """Queue the acknowledgement of a new case opened by ``parsed``; False when none is sent."""
+    """Queue the acknowledgement of a new case opened by the mail ``parsed``; False when none is sent."""
+    return do_acknowledge_contact(session, mailbox=mailbox, to=parsed.sender, subject=parsed.subject,
+                                  message_id=parsed.message_id, references=parsed.references, case_id=case_id,
+                                  reference=reference, now=now)
+
+
+def do_acknowledge_contact(session: Session, *, mailbox: Mailbox, to: str, subject: str, message_id: str | None,
+                           references: tuple[str, ...], case_id: str, reference: str, now: datetime) -> bool:
+    """Queue the acknowledgement of a new case opened by a mail or a web form sent by ``to``."""
     settings = settings_of(session)
     language = mailbox.language if mailbox.language in ("fr", "en") else "fr"
     due_at = session.scalar(select(Case.sla_due_at).where(Case.id == case_id))
@@ -53,15 +61,15 @@ def do_acknowledge(session: Session, *, mailbox: Mailbox, parsed: ParsedMail, ca
                           locale=language) if due_at else "-"
     ack_id = make_msgid(domain=domain_of(mailbox.address))
     headers = {"Message-ID": ack_id, "Auto-Submitted": "auto-replied", "X-Auto-Response-Suppress": "All"}
-    if parsed.message_id:
-        headers["In-Reply-To"] = parsed.message_id
-        headers["References"] = " ".join((*parsed.references[-10:], parsed.message_id))
-    subject = TEXTS["subject"][language].format(reference=reference, subject=parsed.subject or "-")
+    if message_id:
+        headers["In-Reply-To"] = message_id
+        headers["References"] = " ".join((*references[-10:], message_id))
+    title = TEXTS["subject"][language].format(reference=reference, subject=subject or "-")
     body = TEXTS["body"][language].format(reference=reference, due=due, mailbox=mailbox.name or mailbox.address)
     queued = notify.do_queue_email(
-        session, to=parsed.sender, subject=subject, body=body, now=now,
+        session, to=to, subject=title, body=body, now=now,
         sender=formataddr((mailbox.name, mailbox.address)) if mailbox.name else mailbox.address, headers=headers,
-        dedupe_key=f"ack:{mailbox.id}:{parsed.sender}:{now.date().isoformat()}")
+        dedupe_key=f"ack:{mailbox.id}:{to}:{now.date().isoformat()}")
     if queued:
         do_remember_message_id(session, ack_id, case_id=case_id, message_id=None, outbound=True, now=now)
     return queued

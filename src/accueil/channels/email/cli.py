@@ -9,6 +9,7 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy import func, select
 
+from accueil.channels.email.forms import do_add_form
 from accueil.channels.email.imap import (
     MailboxWatcher,
     do_configure_imap,
@@ -152,3 +153,29 @@ def mail_inbox(status: str | None, limit: int) -> None:
             table.add_row(row.received_at.strftime("%Y-%m-%d %H:%M:%S"), row.id, row.source, str(row.size_bytes),
                           row.status, (row.reason or "")[:80])
         console.print(table)
+
+
+@mail.group("form")
+def form() -> None:
+    """Web contact forms (embedded as an iframe of /forms/CODE)."""
+
+
+@form.command("add")
+@click.argument("code")
+@click.option("--mailbox", "mailbox_address", required=True, help="Mailbox that acknowledges and answers it.")
+@click.option("--title-fr", default="Nous contacter", show_default=True, help="Title in French.")
+@click.option("--title-en", default="Contact us", show_default=True, help="Title in English.")
+@click.option("--queue", "queue_code", default=None, help="Queue code its submissions wait in.")
+@click.option("--motif", "motif_codes", multiple=True, help="A motif the customer may choose (repeatable).")
+def form_add(code: str, mailbox_address: str, title_fr: str, title_en: str, queue_code: str | None,
+             motif_codes: tuple[str, ...]) -> None:
+    """Create the form CODE, served at /forms/CODE."""
+    runtime = build_runtime(get_settings())
+    try:
+        with runtime.factory() as session, session.begin():
+            made = do_add_form(session, code=code, title_fr=title_fr, title_en=title_en,
+                               mailbox_address=mailbox_address, queue_code=queue_code, motif_codes=list(motif_codes))
+            click.echo(f"form {made.code} added: embed <iframe src=\"https://YOUR-HOST/forms/{made.code}\" "
+                       "title=\"Contact\" style=\"width:100%;min-height:720px;border:0\"></iframe>")
+    except AccueilError as exc:
+        raise click.ClickException(f"{exc.code} {exc.details}") from exc

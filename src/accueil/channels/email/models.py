@@ -78,3 +78,31 @@ class MailMessageId(Base):
     message_id: Mapped[str | None] = mapped_column(ForeignKey("messages.id"))
     outbound: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(default=clock.now)
+
+
+class WebForm(IdMixin, Base):
+    """A contact form a company embeds in its site (an iframe of ``/forms/<code>``): its submissions are
+    ``webform`` contacts, acknowledged and answered by email from the form's mailbox."""
+
+    __tablename__ = "web_forms"
+
+    code: Mapped[str] = mapped_column(String(60), unique=True)
+    title_fr: Mapped[str] = mapped_column(String(200))
+    title_en: Mapped[str] = mapped_column(String(200))
+    mailbox_id: Mapped[str] = mapped_column(ForeignKey("mailboxes.id"))
+    queue_code: Mapped[str | None] = mapped_column(String(60))
+    motif_codes: Mapped[list[Any]] = mapped_column(default=list)  # offered to the customer (empty: none asked)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)
+
+
+class FormSubmission(IdMixin, Base):
+    """One accepted submission: which form (hence which mailbox answers it) and what it became."""
+
+    __tablename__ = "form_submissions"
+
+    form_id: Mapped[str] = mapped_column(ForeignKey("web_forms.id"), index=True)
+    case_id: Mapped[str] = mapped_column(ForeignKey("cases.id"), index=True)
+    interaction_id: Mapped[str] = mapped_column(ForeignKey("interactions.id"))
+    email: Mapped[str] = mapped_column(String(320))
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)

@@ -19,7 +19,14 @@ from sqlalchemy.orm import Session
 
 from accueil.channels.base import OutboundMessage, channels_of
 from accueil.channels.email.acknowledge import domain_of
-from accueil.channels.email.models import InboundMail, InboxStatus, Mailbox, MailMessageId
+from accueil.channels.email.models import (
+    FormSubmission,
+    InboundMail,
+    InboxStatus,
+    Mailbox,
+    MailMessageId,
+    WebForm,
+)
 from accueil.channels.email.parse import ParsedMail, parse_mail
 from accueil.channels.email.threads import do_remember_message_id
 from accueil.conversations.events import MessageSent
@@ -42,8 +49,8 @@ def schedule_email_reply(session: Session, event: Event) -> None:
     if SETTINGS not in session.info:
         return
     interaction = session.get(Interaction, event.data["interaction_id"])
-    if interaction is None or interaction.channel is not ChannelKind.email:
-        return
+    if interaction is None or interaction.channel not in (ChannelKind.email, ChannelKind.webform):
+        return  # a web form is answered by email too
     mailbox = _mailbox_of(session, interaction.case_id)
     sender_address = mailbox.address if mailbox else _configured_sender(session)
     message_id = make_msgid(domain=domain_of(sender_address))
@@ -65,15 +72,30 @@ def _latest_mail(session: Session, case_id: str) -> InboundMail | None:
         .order_by(InboundMail.received_at.desc()).limit(1))
 
 
+def _latest_form(session: Session, case_id: str) -> FormSubmission | None:
+    return session.scalar(select(FormSubmission).where(FormSubmission.case_id == case_id)
+                          .order_by(FormSubmission.created_at.desc()).limit(1))
+
+
 def _mailbox_of(session: Session, case_id: str) -> Mailbox | None:
+    """The mailbox the customer last wrote to — by mail, or through one of its web forms."""
     latest = _latest_mail(session, case_id)
-    return session.get(Mailbox, latest.mailbox_id) if latest is not None and latest.mailbox_id else None
+    form = _latest_form(session, case_id)
+    if latest is not None and latest.mailbox_id and (form is None or latest.received_at >= form.created_at):
+        return session.get(Mailbox, latest.mailbox_id)
+    if form is not None:
+        web_form = session.get(WebForm, form.form_id)
+        return session.get(Mailbox, web_form.mailbox_id) if web_form is not None else None
+    return None
 
 
 def _recipient(session: Session, case: Case, answered: ParsedMail | None) -> str | None:
-    """The address the customer last wrote from, else one of their email identities."""
+    """The address the customer last wrote from (a mail, a form), else one of their email identities."""
     if answered is not None and answered.sender:
         return answered.sender
+    form = _latest_form(session, case.id)
+    if form is not None:
+        return form.email
     return session.scalar(select(Identity.value).where(
         Identity.customer_id == case.customer_id, Identity.kind == IdentityKind.email).order_by(Identity.created_at))
 
@@ -85,7 +107,7 @@ def build_reply(session: Session, *, message: Message, header_id: str) -> Outbou
     assert case is not None
     latest = _latest_mail(session, case.id)
     answered = parse_mail((settings.mail_dir / latest.storage_path).read_bytes()) if latest is not None else None
-    mailbox = session.get(Mailbox, latest.mailbox_id) if latest is not None and latest.mailbox_id else None
+    mailbox = _mailbox_of(session, case.id)
     to = _recipient(session, case, answered)
     if not to:
         raise ValueError("the customer has no email address")  # recorded on the job; an agent sees it failed

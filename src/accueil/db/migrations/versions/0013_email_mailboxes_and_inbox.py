@@ -88,12 +88,47 @@ def upgrade() -> None:
 
 
 
+    op.create_table('web_forms',
+    sa.Column('code', sa.String(length=60), nullable=False),
+    sa.Column('title_fr', sa.String(length=200), nullable=False),
+    sa.Column('title_en', sa.String(length=200), nullable=False),
+    sa.Column('mailbox_id', sa.String(length=26), nullable=False),
+    sa.Column('queue_code', sa.String(length=60), nullable=True),
+    sa.Column('motif_codes', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
+    sa.Column('active', sa.Boolean(), nullable=False),
+    sa.Column('created_at', accueil.db.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('id', sa.String(length=26), nullable=False),
+    sa.ForeignKeyConstraint(['mailbox_id'], ['mailboxes.id'], name=op.f('fk_web_forms_mailbox_id_mailboxes')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_web_forms')),
+    sa.UniqueConstraint('code', name=op.f('uq_web_forms_code'))
+    )
+    op.create_table('form_submissions',
+    sa.Column('form_id', sa.String(length=26), nullable=False),
+    sa.Column('case_id', sa.String(length=26), nullable=False),
+    sa.Column('interaction_id', sa.String(length=26), nullable=False),
+    sa.Column('email', sa.String(length=320), nullable=False),
+    sa.Column('created_at', accueil.db.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('id', sa.String(length=26), nullable=False),
+    sa.ForeignKeyConstraint(['case_id'], ['cases.id'], name=op.f('fk_form_submissions_case_id_cases')),
+    sa.ForeignKeyConstraint(['form_id'], ['web_forms.id'], name=op.f('fk_form_submissions_form_id_web_forms')),
+    sa.ForeignKeyConstraint(['interaction_id'], ['interactions.id'], name=op.f('fk_form_submissions_interaction_id_interactions')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_form_submissions'))
+    )
+    with op.batch_alter_table('form_submissions', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_form_submissions_case_id'), ['case_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_form_submissions_form_id'), ['form_id'], unique=False)
+
     with op.batch_alter_table('identities', schema=None) as batch_op:
         batch_op.add_column(sa.Column('undeliverable_at', accueil.db.base.UTCDateTime(timezone=True), nullable=True))
         batch_op.add_column(sa.Column('undeliverable_reason', sa.String(length=200), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('form_submissions', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_form_submissions_form_id'))
+        batch_op.drop_index(batch_op.f('ix_form_submissions_case_id'))
+    op.drop_table('form_submissions')
+    op.drop_table('web_forms')
     with op.batch_alter_table('identities', schema=None) as batch_op:
         batch_op.drop_column('undeliverable_reason')
         batch_op.drop_column('undeliverable_at')
