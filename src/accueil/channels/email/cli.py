@@ -1,29 +1,15 @@
-"""``accueil mail``: the SMTP listener, the mailboxes and the inbox (documented in docs/cli.md)."""
+"""``accueil mail``: the SMTP listener, the mailboxes and the inbox (documented in docs/cli.md).
+
+Each command imports its work when it runs, so ``accueil --help`` does not load the whole application.
+"""
 
 from __future__ import annotations
 
 import time
 
 import click
-from rich.console import Console
-from rich.table import Table
-from sqlalchemy import func, select
 
-from accueil.channels.email.forms import do_add_form
-from accueil.channels.email.imap import (
-    MailboxWatcher,
-    do_configure_imap,
-    fetch_mailbox,
-    imap_mailboxes,
-    record_error,
-)
-from accueil.channels.email.mailboxes import do_add_mailbox, list_mailboxes
-from accueil.channels.email.models import InboundMail, Mailbox
-from accueil.channels.email.smtp import MailListener
 from accueil.config import get_settings
-from accueil.core import clock
-from accueil.core.errors import AccueilError
-from accueil.runtime import build_runtime
 
 
 @click.group()
@@ -38,6 +24,10 @@ def mail() -> None:
               help="Also keep the IMAP mailboxes fetched (IDLE where offered).")
 def mail_serve(host: str | None, port: int | None, with_imap: bool) -> None:
     """Receive mail over SMTP for the configured mailboxes, and read the IMAP ones (Ctrl-C to stop)."""
+    from accueil.channels.email.imap import MailboxWatcher, imap_mailboxes
+    from accueil.channels.email.smtp import MailListener
+    from accueil.runtime import build_runtime
+
     runtime = build_runtime(get_settings())
     listener = MailListener(runtime.factory, runtime.conversation_config, runtime.settings, host=host, port=port)
     listener.start()
@@ -64,6 +54,11 @@ def mail_serve(host: str | None, port: int | None, with_imap: bool) -> None:
 @mail.command("fetch")
 def mail_fetch() -> None:
     """Fetch what is new in every IMAP mailbox once, then exit (for a cron job)."""
+    from accueil.channels.email.imap import fetch_mailbox, imap_mailboxes, record_error
+    from accueil.channels.email.models import Mailbox
+    from accueil.core import clock
+    from accueil.runtime import build_runtime
+
     runtime = build_runtime(get_settings())
     with runtime.factory() as session:
         boxes = [(box_id, session.get(Mailbox, box_id).address) for box_id in imap_mailboxes(session)]
@@ -106,6 +101,11 @@ def mailbox_add(address: str, name: str, motif_code: str | None, queue_code: str
                 no_ack: bool, imap_host: str, imap_port: int | None, imap_security: str, imap_user: str,
                 imap_password: str, imap_folder: str, imap_move_to: str) -> None:
     """Receive mail for ADDRESS (over SMTP, or read from an IMAP account with --imap-host)."""
+    from accueil.channels.email.imap import do_configure_imap
+    from accueil.channels.email.mailboxes import do_add_mailbox
+    from accueil.core.errors import AccueilError
+    from accueil.runtime import build_runtime
+
     runtime = build_runtime(get_settings())
     if imap_host and not imap_password:
         imap_password = click.prompt("IMAP password", hide_input=True)
@@ -125,6 +125,12 @@ def mailbox_add(address: str, name: str, motif_code: str | None, queue_code: str
 @mailbox.command("list")
 def mailbox_list() -> None:
     """The mailboxes and where their mails go."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from accueil.channels.email.mailboxes import list_mailboxes
+    from accueil.runtime import build_runtime
+
     runtime = build_runtime(get_settings())
     table = Table("address", "name", "motif", "queue", "language", "ack", "active")
     with runtime.factory() as session:
@@ -139,6 +145,13 @@ def mailbox_list() -> None:
 @click.option("--limit", default=20, show_default=True, type=int, help="Rows shown.")
 def mail_inbox(status: str | None, limit: int) -> None:
     """Mails as received: counts by status, then the latest ones with the reason when kept aside."""
+    from rich.console import Console
+    from rich.table import Table
+    from sqlalchemy import func, select
+
+    from accueil.channels.email.models import InboundMail
+    from accueil.runtime import build_runtime
+
     runtime = build_runtime(get_settings())
     with runtime.factory() as session:
         counts = dict(session.execute(select(InboundMail.status, func.count()).group_by(InboundMail.status)).all())
@@ -170,6 +183,10 @@ def form() -> None:
 def form_add(code: str, mailbox_address: str, title_fr: str, title_en: str, queue_code: str | None,
              motif_codes: tuple[str, ...]) -> None:
     """Create the form CODE, served at /forms/CODE."""
+    from accueil.channels.email.forms import do_add_form
+    from accueil.core.errors import AccueilError
+    from accueil.runtime import build_runtime
+
     runtime = build_runtime(get_settings())
     try:
         with runtime.factory() as session, session.begin():
