@@ -179,6 +179,7 @@ class SmtpInbox:
 
     def __init__(self) -> None:
         self.messages: list = []
+        self.raw: list[bytes] = []  # as received, for signature checks
         self._lock = threading.Lock()
 
     async def handle_DATA(self, server, session, envelope):  # noqa: N802, ANN001 - aiosmtpd's handler API
@@ -188,6 +189,7 @@ class SmtpInbox:
         message = email.message_from_bytes(envelope.content, policy=email.policy.default)
         with self._lock:
             self.messages.append(message)
+            self.raw.append(envelope.content)
         return "250 OK"
 
     def wait_for(self, count: int = 1, timeout: float = 10.0) -> list:

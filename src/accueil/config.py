@@ -60,6 +60,8 @@ class Settings(BaseSettings):
     smtp_password: str = ""
     smtp_starttls: bool = False
     mail_from: str = "accueil <noreply@localhost>"
+    mail_dkim_selector: str = ""  # DKIM: the selector published in DNS (<selector>._domainkey.<domain>)
+    mail_dkim_key_file: str = ""  # and the PEM private key file: outgoing mail is then signed
     mail_outbox_maildir: str = ""  # no SMTP server: outgoing mail lands in this Maildir (the demo's outbox)
     # --- inbound email (channels/email): the SMTP listener of ``accueil mail serve`` ---
     mail_listen_host: str = "127.0.0.1"

@@ -9,11 +9,17 @@ from dataclasses import dataclass
 from datetime import datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
+from pathlib import Path
+
+import dkim
 
 from accueil.channels.base import Capabilities, OutboundMessage
 from accueil.config import Settings
 from accueil.conversations.models import ChannelKind
 from accueil.core import clock
+
+DKIM_HEADERS = [b"from", b"to", b"subject", b"date", b"message-id", b"in-reply-to", b"references",
+                b"mime-version", b"content-type", b"auto-submitted"]
 
 
 @dataclass(frozen=True)
@@ -25,14 +31,18 @@ class SmtpEmail:
     starttls: bool = False
     mail_from: str = "accueil <noreply@localhost>"
     timeout_seconds: float = 10.0
+    dkim_selector: str = ""  # with the key: every mail is DKIM-signed for the From address's domain
+    dkim_private_key: bytes = b""  # PEM
     kind: ChannelKind = ChannelKind.email
     name: str = "smtp"
     capabilities: Capabilities = Capabilities(attachments=True, html=True)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> SmtpEmail:
+        key = Path(settings.mail_dkim_key_file).read_bytes() if settings.mail_dkim_key_file else b""
         return cls(host=settings.smtp_host, port=settings.smtp_port, username=settings.smtp_username,
-                   password=settings.smtp_password, starttls=settings.smtp_starttls, mail_from=settings.mail_from)
+                   password=settings.smtp_password, starttls=settings.smtp_starttls, mail_from=settings.mail_from,
+                   dkim_selector=settings.mail_dkim_selector, dkim_private_key=key)
 
     @property
     def enabled(self) -> bool:
@@ -65,12 +75,24 @@ class SmtpEmail:
         if not self.enabled:
             raise RuntimeError("no SMTP server configured (ACCUEIL_SMTP_HOST)")
         email = self.build(message, now=now or clock.now())
+        data = self.signed(email)
+        sender = email["From"].addresses[0].addr_spec
         with smtplib.SMTP(self.host, self.port, timeout=self.timeout_seconds) as smtp:
             if self.starttls:
                 smtp.starttls()
             if self.username:
                 smtp.login(self.username, self.password)
-            smtp.send_message(email)
+            smtp.sendmail(sender, [address.addr_spec for address in email["To"].addresses], data)
+
+    def signed(self, email: EmailMessage) -> bytes:
+        """The mail's bytes, with a DKIM-Signature for its From domain when a key is configured."""
+        data = email.as_bytes(policy=email.policy.clone(linesep="\r\n"))
+        if not (self.dkim_selector and self.dkim_private_key):
+            return data
+        domain = email["From"].addresses[0].domain
+        signature = dkim.sign(data, self.dkim_selector.encode(), domain.encode(), self.dkim_private_key,
+                              include_headers=DKIM_HEADERS)
+        return signature + data
 
 
 @dataclass(frozen=True)
