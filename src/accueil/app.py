@@ -14,6 +14,7 @@ from accueil import __version__
 from accueil.api.errors import install_error_handlers
 from accueil.api.limits import BodySizeLimit, request_limit
 from accueil.channels import registry
+from accueil.channels.email.imap import MailboxWatcher, imap_mailboxes
 from accueil.channels.email.smtp import MailListener
 from accueil.config import Settings, get_settings
 from accueil.conversations.api import router as conversations_router
@@ -44,6 +45,23 @@ def register_job_handlers() -> tuple[ModuleType, ...]:
     return registry.job_modules()
 
 
+def start_mail(runtime: Runtime) -> tuple[MailListener | None, list[MailboxWatcher]]:
+    """The SMTP listener and the IMAP watchers, when this process is the one that runs them. With several
+    server processes only the first to bind the SMTP port does; the others say so and go on serving."""
+    listener = MailListener(runtime.factory, runtime.conversation_config, runtime.settings)
+    try:
+        listener.start()
+    except OSError as exc:  # the port is taken (another server process has the listener)
+        listener.handler.writer.stop()
+        log.warning("SMTP listener not started in this process: %s", exc.strerror or exc)
+        return None, []
+    with runtime.factory() as session:
+        ids = imap_mailboxes(session)
+    watchers = [MailboxWatcher(runtime.factory, mailbox_id, settings=runtime.settings,
+                               config=runtime.conversation_config).start() for mailbox_id in ids]
+    return listener, watchers
+
+
 def create_app(settings: Settings | None = None, runtime: Runtime | None = None) -> FastAPI:
     settings = settings or (runtime.settings if runtime else get_settings())
     register_job_handlers()
@@ -68,10 +86,9 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         if settings.run_jobs_in_process:
             runner = JobRunner(app.state.runtime.factory, poll_seconds=settings.job_poll_seconds)
             runner.start()
-        mail_listener = None
-        if settings.mail_in_process:  # the SMTP listener in this process (the demo turns it on)
-            mail_listener = MailListener(app.state.runtime.factory, app.state.runtime.conversation_config,
-                                         app.state.runtime.settings).start()
+        mail_listener, mail_watchers = None, []
+        if settings.mail_in_process:  # email in, in this process (the demo turns it on)
+            mail_listener, mail_watchers = start_mail(app.state.runtime)
         traffic = None
         if settings.demo_live_traffic:
             from accueil.demo.live import LiveTraffic
@@ -87,6 +104,8 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
                 traffic.stop()
             if mail_listener is not None:
                 mail_listener.stop()
+            for watcher in mail_watchers:
+                watcher.stop()
             checkpointer.stop()
             app.state.runtime.inbound_writer.stop()
             if runner is not None:

@@ -186,3 +186,61 @@ def test_a_connection_lost_after_storing_and_before_250_is_retried_into_one_inte
 def interactions_count(runtime) -> int:
     with runtime.factory() as session:
         return session.scalar(select(func.count()).select_from(Interaction))
+
+
+def test_starttls_is_offered_when_a_certificate_is_configured(runtime, mailboxes, tmp_path):
+    import datetime
+    import ssl
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.x509.oid import NameOID
+
+    from accueil.channels.email.smtp import MailListener
+    from tests.channels.email.conftest import free_port
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "mx.maison-lumiere.example")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(1).not_valid_before(now).not_valid_after(now + datetime.timedelta(days=1))
+            .sign(key, hashes.SHA256()))
+    (tmp_path / "cert.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    (tmp_path / "key.pem").write_bytes(key.private_bytes(serialization.Encoding.PEM,
+                                                         serialization.PrivateFormat.TraditionalOpenSSL,
+                                                         serialization.NoEncryption()))
+    settings = runtime.settings.model_copy(update={"mail_tls_cert": str(tmp_path / "cert.pem"),
+                                                   "mail_tls_key": str(tmp_path / "key.pem")})
+    listener = MailListener(runtime.factory, runtime.conversation_config, settings, port=free_port()).start()
+    try:
+        context = ssl.create_default_context()
+        context.check_hostname, context.verify_mode = False, ssl.CERT_NONE  # self-signed, for the test
+        with smtplib.SMTP("127.0.0.1", listener.port, timeout=10) as smtp:
+            smtp.ehlo()
+            assert smtp.has_extn("starttls")
+            smtp.starttls(context=context)
+            smtp.ehlo()
+            assert smtp.sendmail(CUSTOMER, [SERVICE], mail(subject="Chiffré")) == {}
+    finally:
+        listener.stop()
+    with runtime.factory() as session:
+        assert session.scalar(select(func.count()).select_from(InboundMail)) == 1
+
+
+def test_a_second_server_process_leaves_the_smtp_port_to_the_first(runtime, mailboxes, caplog):
+    import socket
+
+    from accueil.app import start_mail
+
+    taken = socket.socket()
+    taken.bind(("127.0.0.1", 0))
+    taken.listen()
+    original = runtime.settings
+    try:
+        runtime.settings = original.model_copy(update={"mail_listen_port": taken.getsockname()[1]})
+        assert start_mail(runtime) == (None, [])
+    finally:
+        runtime.settings = original
+        taken.close()
+    assert "SMTP listener not started" in caplog.text
