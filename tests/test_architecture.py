@@ -129,6 +129,8 @@ def folder(module: str) -> str:
     """
     if layer_of(module)[1] == "interface":
         return "interfaces"
+    if module.endswith(".cli") and module.count(".") > 1:
+        return "command line"  # a domain's or channel's CLI verbs: entry points, like accueil.cli
     if module == "accueil.db.models" or module.startswith("accueil.db.migrations"):
         return "db registry"  # the model registry and migrations import every domain's models, on purpose
     parts = module.split(".")
@@ -205,6 +207,10 @@ def test_imports_only_point_down():
 
 def test_no_import_cycles():
     assert module_cycles() == []
+
+
+def test_no_two_folders_import_each_other():
+    assert mutual_folder_pairs() == []
 
 
 def test_no_imports_hidden_in_functions():
