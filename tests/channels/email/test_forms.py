@@ -73,6 +73,11 @@ def test_the_agents_answer_goes_by_email_from_the_forms_mailbox(http, runtime, c
     assert reply["From"].addresses[0].addr_spec == SERVICE and reply["To"].addresses[0].addr_spec == "camille@example.fr"
 
 
+def test_a_nul_character_in_the_message_is_dropped(http, runtime, contact_form):
+    sent = http.post("/forms/contact", data=fields(http, message="Bonjour\x00 merci", name="Ca\x00mille"))
+    assert sent.status_code == 200 and cases(runtime) == 1
+
+
 def test_a_robot_filling_the_honeypot_is_thanked_and_forgotten(http, runtime, contact_form):
     sent = http.post("/forms/contact", data=fields(http, website="http://spam.example"))
     assert sent.status_code == 200 and 'id="form-done"' in sent.text

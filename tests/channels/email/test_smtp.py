@@ -244,3 +244,12 @@ def test_a_second_server_process_leaves_the_smtp_port_to_the_first(runtime, mail
         runtime.settings = original
         taken.close()
     assert "SMTP listener not started" in caplog.text
+
+
+def test_nul_characters_are_dropped_not_fatal_on_either_database(listener, runtime):
+    listener.send(mail(subject="Nul\x00 octet", text="Bonjour\x00 le monde", html="<p>Bon\x00jour</p>"))
+    [row] = listener.inbox()
+    assert row.status == InboxStatus.received
+    with runtime.factory() as session:
+        message = session.scalar(select(Message).where(Message.interaction_id == row.interaction_id))
+        assert message.subject == "Nul octet" and message.body_text == "Bonjour le monde"

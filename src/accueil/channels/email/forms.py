@@ -107,7 +107,7 @@ def do_submit_form(session: Session, *, form: WebForm, submission: Submission, c
     """Receive one checked submission; returns the case reference the thank-you page shows."""
     if not submission.consent:
         raise ValidationFailed("consent_required")
-    message = submission.message.strip()
+    message = submission.message.replace("\x00", "").strip()  # PostgreSQL refuses NUL in text
     if not message:
         raise ValidationFailed("empty_message")
     if len(message) > MAX_MESSAGE_CHARS:
@@ -120,7 +120,7 @@ def do_submit_form(session: Session, *, form: WebForm, submission: Submission, c
     title = form.title_fr if submission.language == "fr" else form.title_en
     subject = f"{title} — {(motif.label_fr if submission.language == 'fr' else motif.label_en)}" if motif else title
     result = do_receive_inbound(session, contact=InboundContact(
-        channel=ChannelKind.webform, identities=[identity], display_name=submission.name.strip()[:200] or None,
+        channel=ChannelKind.webform, identities=[identity], display_name=submission.name.replace("\x00", "").strip()[:200] or None,
         language=submission.language, motif_code=motif.code if motif else None, queue_code=form.queue_code,
         subject=subject[:300], body_text=message, attachments=submission.attachments, occurred_at=now), config=config,
         now=now)

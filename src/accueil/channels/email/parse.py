@@ -72,6 +72,11 @@ class ParsedMail:
         return found.group(1) if found else None
 
 
+def _clean(text: str) -> str:
+    """Text as a database takes it: NUL characters (which PostgreSQL refuses in text) dropped."""
+    return text.replace("\x00", "") if "\x00" in text else text
+
+
 def _header(message: Message, name: str) -> str:
     """A header as text; a header the modern policy cannot parse falls back to its raw value."""
     try:
@@ -81,7 +86,7 @@ def _header(message: Message, name: str) -> str:
         value = raw[0] if raw else None
     if value is None:
         return ""
-    return " ".join(str(value).split())
+    return _clean(" ".join(str(value).split()))
 
 
 def message_ids(value: str) -> tuple[str, ...]:
@@ -101,6 +106,10 @@ def _addresses(message: Message, *names: str) -> list[tuple[str, str]]:
 
 def _text_of(part: Message) -> str:
     """A text part's content, decoded with its charset, or as UTF-8/Latin-1 when the charset is wrong."""
+    return _clean(_decoded(part))
+
+
+def _decoded(part: Message) -> str:
     try:
         content = part.get_content()  # type: ignore[attr-defined]
         if isinstance(content, str):
@@ -211,7 +220,7 @@ def parse_mail(raw: bytes) -> ParsedMail:
             continue
         content_id = _header(part, "content-id").strip("<> ") or None
         filename = part.get_filename() or (content_id or "attachment")
-        attachments.append(MailPart(filename=str(filename), content_type=part.get_content_type(), data=data,
+        attachments.append(MailPart(filename=_clean(str(filename)), content_type=part.get_content_type(), data=data,
                                     content_id=content_id, inline=part.get_content_disposition() == "inline"))
     sender = _addresses(message, "from")
     report_type = None
