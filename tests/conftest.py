@@ -20,6 +20,7 @@ import pytest
 import uvicorn
 from aiosmtpd.controller import Controller
 from sqlalchemy import create_engine, text
+from sqlalchemy.exc import OperationalError
 
 from accueil.app import DISPATCH_TRIGGERS, create_app
 from accueil.channels.email.adapter import SmtpEmail
@@ -107,13 +108,23 @@ def shared_runtime(database_url: str, tmp_path_factory: pytest.TempPathFactory) 
 
 
 def _clean(runtime: Runtime) -> None:
+    """Empty every table. On PostgreSQL a request still finishing on the test server (a live page of the
+    previous test) can deadlock with the TRUNCATE; PostgreSQL then aborts one of the two: try again."""
     tables = [t.name for t in reversed(metadata.sorted_tables)]
-    with runtime.factory() as session, session.begin():
-        if session.get_bind().dialect.name == "postgresql":
-            session.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
-        else:
-            for table in tables:
-                session.execute(text(f'DELETE FROM "{table}"'))
+    for attempt in range(5):
+        try:
+            with runtime.factory() as session, session.begin():
+                if session.get_bind().dialect.name == "postgresql":
+                    session.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables)
+                                         + " RESTART IDENTITY CASCADE"))
+                else:
+                    for table in tables:
+                        session.execute(text(f'DELETE FROM "{table}"'))
+            return
+        except OperationalError as exc:
+            if attempt == 4 or "deadlock" not in str(exc).lower():
+                raise
+            time.sleep(0.2 * (attempt + 1))
 
 
 @pytest.fixture
