@@ -122,6 +122,7 @@ POST   /agent/items/{interaction_id}/decline                 web staff
 POST   /agent/items/{interaction_id}/end                     web staff
 POST   /agent/items/{interaction_id}/wrapup-end              web staff
 GET    /agent/cases/{case_id}                                web staff
+GET    /agent/attachments/{attachment_id}                    web staff
 POST   /agent/cases/{case_id}/reply                          web staff
 POST   /agent/cases/{case_id}/resolve                        web staff
 POST   /agent/cases/{case_id}/motif                          web staff
@@ -144,6 +145,13 @@ POST   /agency/appointments/{appointment_id}/check-in        web agent superviso
 POST   /agency/appointments/{appointment_id}/start           web agent supervisor admin
 POST   /agency/appointments/{appointment_id}/finish          web agent supervisor admin
 POST   /agency/walk-ins                                      web agent supervisor admin
+GET    /mailroom                                             web agent supervisor admin
+POST   /mailroom                                             web agent supervisor admin
+GET    /mailroom/{scan_id}                                   web agent supervisor admin
+GET    /mailroom/{scan_id}/preview.png                       web agent supervisor admin
+GET    /mailroom/{scan_id}/scan                              web agent supervisor admin
+POST   /mailroom/{scan_id}/file                              web agent supervisor admin
+POST   /mailroom/{scan_id}/read-again                        web agent supervisor admin
 GET    /admin                                                web admin
 GET    /admin/ivr                                            web admin
 POST   /admin/ivr                                            web admin

@@ -33,7 +33,7 @@ class Settings(BaseSettings):
     max_attachment_bytes: int = Field(default=10 * 1024 * 1024, ge=1)
     max_attachments: int = Field(default=10, ge=0)
     allowed_attachment_types: str = (
-        "application/pdf,image/png,image/jpeg,image/gif,image/webp,text/plain,text/csv,"
+        "application/pdf,image/png,image/jpeg,image/gif,image/webp,image/tiff,text/plain,text/csv,"
         "application/msword,application/vnd.openxmlformats-officedocument.wordprocessingml.document,"
         "application/vnd.ms-excel,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet,"
         "audio/mpeg,audio/wav,message/rfc822"
@@ -72,6 +72,14 @@ class Settings(BaseSettings):
     mail_tls_key: str = ""
     mail_in_process: bool = False  # ``accueil serve`` also runs the SMTP listener
     mail_read_at_once: bool = True  # the listener reads each mail right after storing it (else: the job runner)
+    # --- scanned letters (channels/letter): the mailroom, the OCR and the printed replies ---
+    letter_ocr_languages: str = Field(default="fra+eng", pattern=r"^[a-z_]{3,}(\+[a-z_]{3,})*$")
+    letter_max_pages: int = Field(default=20, ge=1, le=500)  # pages read per letter (the rest: a warning)
+    letter_default_motif: str = ""  # the motif and queue of a letter uploaded without one
+    letter_default_queue: str = ""
+    letter_company_name: str = "accueil"  # the letterhead of printed replies
+    letter_company_address: str = ""  # its lines, separated by " / " (its postcode is never a sender's)
+    letter_company_city: str = ""  # "Paris, le 7 décembre 2026"
     sms_gateway_url: str = ""
     sms_gateway_token: str = ""
     sms_sender: str = ""
@@ -122,6 +130,11 @@ class Settings(BaseSettings):
     def mail_dir(self) -> Path:
         """Raw mails as received (``mail_inbox``), before and after they are read."""
         return self.data_dir / "mail"
+
+    @property
+    def letters_dir(self) -> Path:
+        """Scanned letters as uploaded, and their previews."""
+        return self.data_dir / "letters"
 
     @property
     def attachment_types(self) -> frozenset[str]:

@@ -26,6 +26,8 @@ from accueil.channels.callback import service as callback_service
 from accueil.channels.email import intake as email_intake
 from accueil.channels.email import outbox as email_outbox
 from accueil.channels.email.adapter import MaildirEmail, SmtpEmail
+from accueil.channels.letter import intake as letter_intake
+from accueil.channels.letter import reply as letter_reply
 from accueil.channels.sms.adapter import HttpSmsGateway
 from accueil.channels.visit import service as visit_service
 from accueil.channels.voice import adapter as voice_adapter
@@ -61,6 +63,7 @@ CHANNELS: tuple[Channel, ...] = (
     Channel(ChannelKind.email, adapters=lambda settings: [SmtpEmail.from_settings(settings),
                                                           MaildirEmail.from_settings(settings)],
             job_modules=(notify, email_intake, email_outbox)),
+    Channel(ChannelKind.letter, job_modules=(letter_intake, letter_reply)),  # the mailroom page is in web/views
     Channel(ChannelKind.sms, adapters=lambda settings: [HttpSmsGateway.from_settings(settings)]),
 )
 

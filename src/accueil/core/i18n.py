@@ -26,6 +26,19 @@ ERROR_MESSAGES: dict[str, dict[str, str]] = {
     "unknown_queue": {"en": "Unknown queue {value!r}.", "fr": "File d'attente inconnue {value!r}."},
     "invalid_imap_security": {"en": "Unknown IMAP security {value!r} (ssl, starttls or none).",
                               "fr": "Sécurité IMAP inconnue {value!r} (ssl, starttls ou none)."},
+    "letter_empty": {"en": "{file}: the file is empty.", "fr": "{file} : le fichier est vide."},
+    "letter_type": {"en": "{file}: not a scanned letter ({allowed} only).",
+                    "fr": "{file} : ce n'est pas un courrier scanné ({allowed} seulement)."},
+    "letter_too_large": {"en": "{file}: larger than the limit of {limit} bytes.",
+                         "fr": "{file} : plus grand que la limite de {limit} octets."},
+    "letter_already_filed": {"en": "This letter is already filed ({status}).",
+                             "fr": "Ce courrier est déjà classé ({status})."},
+    "letter_sender_required": {
+        "en": "Choose a customer, or give the new customer's name and a postal address or customer number.",
+        "fr": "Choisissez un client, ou donnez le nom du nouveau client et une adresse postale ou un numéro client.",
+    },
+    "letter_refused": {"en": "The letter could not be filed: {reason}.",
+                       "fr": "Le courrier n'a pas pu être classé : {reason}."},
     "form_exists": {"en": "The form {code} already exists.", "fr": "Le formulaire {code} existe déjà."},
     "unknown_mailbox": {"en": "Unknown mailbox {value!r}.", "fr": "Boîte de réception inconnue {value!r}."},
     "invalid_code": {"en": "Invalid code {value!r}: letters, digits, - and _ only.",
@@ -93,6 +106,10 @@ ERROR_MESSAGES: dict[str, dict[str, str]] = {
     "invalid_phone": {
         "en": "{value!r} is not a valid phone number.",
         "fr": "{value!r} n'est pas un numéro de téléphone valide.",
+    },
+    "invalid_postal_address": {
+        "en": "{value!r} is not a postal address (two to six lines, the last with the postcode and town).",
+        "fr": "{value!r} n'est pas une adresse postale (deux à six lignes, la dernière avec le code postal et la ville).",
     },
     "invalid_identity": {
         "en": "{value!r} is not a valid {kind} identifier.",

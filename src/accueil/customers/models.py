@@ -21,6 +21,7 @@ class IdentityKind(enum.StrEnum):
     chat_visitor = "chat_visitor"
     customer_number = "customer_number"
     social = "social"
+    postal = "postal"  # a postal address, normalised (see customers.service.normalise_postal_address)
 
 
 class Customer(IdMixin, Base):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -51,11 +52,32 @@ def normalise_identity(kind: str | IdentityKind, raw: str, *, phone_region: str 
         if not phonenumbers.is_valid_number(number):
             raise ValidationFailed("invalid_phone", value=raw)
         return IdentityRef(kind, phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164))
+    if kind is IdentityKind.postal:
+        return IdentityRef(kind, normalise_postal_address(raw))
     if kind is IdentityKind.customer_number:
         value = value.upper().replace(" ", "")
     if not _OPAQUE.match(value):
         raise ValidationFailed("invalid_identity", value=raw, kind=kind.value)
     return IdentityRef(kind, value)
+
+
+def normalise_postal_address(raw: str) -> str:
+    """A postal address as La Poste would print it: capitals without accents, no punctuation but hyphens and
+    apostrophes, one space, lines joined by " / " — so the same address written twice is one identity.
+
+    Two to six lines, the last with the postcode and town (``12 rue des Lilas\n75011 Paris`` →
+    ``12 RUE DES LILAS / 75011 PARIS``)."""
+    text = unicodedata.normalize("NFKD", raw or "")
+    text = "".join(c for c in text if not unicodedata.combining(c)).upper()
+    lines = []
+    for line in re.split(r"\s*(?:\n|\r| / )\s*", text):
+        line = re.sub(r"[^A-Z0-9'\- ]+", " ", line.replace("\u2019", "'"))
+        line = re.sub(r"\s+", " ", line).strip(" -'")
+        if line:
+            lines.append(line)
+    if not 2 <= len(lines) <= 6 or any(len(line) > 60 for line in lines) or not re.search(r"\d", lines[-1]):
+        raise ValidationFailed("invalid_postal_address", value=raw)
+    return " / ".join(lines)
 
 
 def access_customer(session: Session, customer_id: str, *, follow_merge: bool = True) -> Customer:

@@ -50,14 +50,21 @@ class Job(IdMixin, Base):
 
 
 JobHandler = Callable[[Session, dict[str, Any], datetime], None]
+# Slow work with no writes (an OCR, a download), run before the handler's transaction, outside it: a
+# writer on SQLite holds the one write lock for the whole transaction. What it returns joins the payload.
+JobPreparer = Callable[[sessionmaker[Session], dict[str, Any]], dict[str, Any]]
 _HANDLERS: dict[str, JobHandler] = {}
+_PREPARERS: dict[str, JobPreparer] = {}
 
 
-def job_handler(kind: str) -> Callable[[JobHandler], JobHandler]:
-    """Register the function that runs jobs of ``kind`` (it gets the session, the payload and now)."""
+def job_handler(kind: str, *, prepare: JobPreparer | None = None) -> Callable[[JobHandler], JobHandler]:
+    """Register the function that runs jobs of ``kind`` (it gets the session, the payload and now), and the
+    optional ``prepare`` step run first, outside any transaction (it must be idempotent too)."""
 
     def register(fn: JobHandler) -> JobHandler:
         _HANDLERS[kind] = fn
+        if prepare is not None:
+            _PREPARERS[kind] = prepare
         return fn
 
     return register
@@ -133,6 +140,9 @@ def _run_one(factory: sessionmaker[Session], job_id: str, now: datetime) -> bool
         error = f"no handler registered for job kind {kind!r}"
     else:
         try:
+            preparer = _PREPARERS.get(kind)
+            if preparer is not None:
+                payload = {**payload, **preparer(factory, payload)}
             with factory() as session, session.begin():
                 handler(session, payload, now)
                 finished = session.get(Job, job_id)

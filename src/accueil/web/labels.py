@@ -25,7 +25,7 @@ LABELS = {
     "handled": N_("handled"), "abandoned": N_("abandoned"), "deflected": N_("deflected"), "missed": N_("missed"),
     "failed": N_("failed"),
     # identities
-    "phone": N_("phone"), "chat_visitor": N_("chat visitor"), "customer_number": N_("customer number"),
+    "phone": N_("phone"), "chat_visitor": N_("chat visitor"), "customer_number": N_("customer number"), "postal": N_("postal address"),
     # roles, site and skill kinds
     "admin": N_("administrator"), "supervisor": N_("supervisor"), "agent": N_("agent"),
     "partner_agent": N_("partner agent"), "in_house": N_("in-house"), "partner": N_("partner"),

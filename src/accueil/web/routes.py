@@ -25,6 +25,7 @@ from accueil.web.views.callback import router as callback_router
 from accueil.web.views.calls import router as calls_router
 from accueil.web.views.chat import router as chat_router
 from accueil.web.views.forms import router as forms_router
+from accueil.web.views.mailroom import router as mailroom_router
 from accueil.web.views.portal import router as portal_router
 from accueil.web.views.supervisor import router as supervisor_router
 from accueil.web.views.workforce import router as workforce_router
@@ -71,7 +72,8 @@ def install_web(app: FastAPI) -> None:
 
     app.include_router(callback_router)
 
-    for router in (portal_router, agency_router, admin_agency_router, admin_mail_router, forms_router):
+    for router in (portal_router, agency_router, admin_agency_router, admin_mail_router, forms_router,
+                   mailroom_router):
         app.include_router(router)
 
     @app.get("/", include_in_schema=False)

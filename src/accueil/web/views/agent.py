@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from fastapi import APIRouter, Depends, Form, Request
-from fastapi.responses import Response
+from fastapi.responses import FileResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
@@ -24,10 +24,10 @@ from accueil.channels.voice.queries import caller_cards, calls_by_interaction
 from accueil.conversations import canned
 from accueil.conversations import queries as conversation_queries
 from accueil.conversations import service as conversations
-from accueil.conversations.models import Case, Interaction, Motif
+from accueil.conversations.models import Attachment, Case, Interaction, Motif
 from accueil.conversations.scope import Viewer, case_in_scope, check_case_scope
 from accueil.core import clock
-from accueil.core.errors import PermissionDenied, ValidationFailed
+from accueil.core.errors import NotFound, PermissionDenied, ValidationFailed
 from accueil.core.permissions import ROUTABLE_ROLES
 from accueil.customers.service import access_customer
 from accueil.flows import escalation
@@ -315,6 +315,25 @@ async def reply(request: Request, case_id: str, body: str = Form(""), internal: 
             s, case_id=case_id, author_user_id=user.user_id, body_text=body, config=config))
     return await _case_action(request, user, case_id, lambda s: conversations.do_reply(
         s, case_id=case_id, author_user_id=user.user_id, body_text=body, config=config))
+
+
+@router.get("/attachments/{attachment_id}")
+async def attachment(request: Request, attachment_id: str, user: WebUser = Depends(agent_user)) -> Response:
+    """A file of a case the agent may see: a customer's attachment, a scanned letter, a printable reply."""
+    root = request.app.state.runtime.conversation_config.attachments_root
+
+    def find(session: Session) -> tuple[str, str, str]:
+        found = session.get(Attachment, attachment_id)
+        if found is None:
+            raise NotFound("not_found", kind="attachment", id=attachment_id)
+        check_case_scope(session, user.principal(), conversations.access_case(session, found.message.case_id))
+        return found.storage_path, found.content_type, found.filename
+
+    path, content_type, filename = await _read(request, find)
+    inline = content_type in ("application/pdf", "image/png", "image/jpeg")  # shown (and printed) in the browser
+    return FileResponse(root / path, media_type=content_type, filename=filename,
+                        content_disposition_type="inline" if inline else "attachment",
+                        headers={"X-Content-Type-Options": "nosniff", "Cache-Control": "private, no-store"})
 
 
 @router.post("/cases/{case_id}/resolve")
