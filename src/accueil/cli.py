@@ -200,6 +200,10 @@ def demo(days: int, customers: int, seed: int, serve_after: bool, host: str, por
         os.environ.setdefault("ACCUEIL_MAIL_IN_PROCESS", "true")  # the demo's mailboxes receive mail at once
         if not settings.smtp_host:  # nowhere to send: outgoing mail goes to a local mailbox to read
             os.environ.setdefault("ACCUEIL_MAIL_OUTBOX_MAILDIR", str((settings.data_dir / "outbox").resolve()))
+        for name, value in (("LETTER_COMPANY_NAME", "Maison Lumière"), ("LETTER_COMPANY_CITY", "Lille"),
+                            ("LETTER_COMPANY_ADDRESS", "Service clients / 12 rue Nationale / 59000 Lille"),
+                            ("LETTER_DEFAULT_QUEUE", "courrier")):  # the letterhead of printed replies
+            os.environ.setdefault(f"ACCUEIL_{name}", value)
         get_settings.cache_clear()
         mail_settings = get_settings()
         if mail_settings.mail_in_process:
@@ -209,6 +213,8 @@ def demo(days: int, customers: int, seed: int, serve_after: bool, host: str, por
         if mail_settings.mail_outbox_maildir and not mail_settings.smtp_host:
             click.echo(f"  Mail sent to customers (replies, acknowledgements) lands in the Maildir\n"
                        f"  {mail_settings.mail_outbox_maildir} (read it with `mutt -f` or Python's mailbox).\n")
+        click.echo("  Letters: `accueil letter sample letter.png` draws a scanned letter from a demo customer;\n"
+                   "  upload it on the Mailroom page (Courrier) and see the text read and the case it joined.\n")
         if live:
             os.environ["ACCUEIL_DEMO_LIVE_TRAFFIC"] = "true"
             get_settings.cache_clear()
