@@ -117,6 +117,7 @@ def parse_week(text: str) -> dict[str, tuple[Range, ...]]:
         days_text, _, ranges_text = part.strip().partition(" ")
         if not ranges_text.strip():
             raise CalendarError(f"{part.strip()!r}: days then ranges, like 'mon-fri 09:00-18:00'")
+        days = _day_span(days_text, part.strip())
         ranges = []
         for item in ranges_text.split(","):
             start, dash, end = item.strip().partition("-")
@@ -124,7 +125,7 @@ def parse_week(text: str) -> dict[str, tuple[Range, ...]]:
                 raise CalendarError(f"{days_text}: {item.strip()!r} is not a range like 09:00-12:30")
             ranges.append((_minutes(start, days_text), _minutes(end, days_text)))
         checked = check_ranges(ranges, days_text)
-        for day in _day_span(days_text, part.strip()):
+        for day in days:
             if day in week:
                 raise CalendarError(f"{day} is named twice in the opening hours")
             week[day] = checked
