@@ -102,3 +102,28 @@ def test_the_wallboard_shows_the_written_backlog_by_age_and_overdue(web, http, c
     assert resolved.status_code == 200, resolved.text
     forms = _row(web("bob").get("/supervisor/board", htmx=True).text, "webform")
     assert (forms["total"], forms["overdue"], forms["oldest"]) == ("0", "0", "–")
+
+
+def test_an_admin_sets_a_motifs_reply_targets(web, runtime, cast):
+    from sqlalchemy import select
+
+    from accueil.conversations.models import Motif
+
+    admin = web("admin")
+    fields = {"code": "reclamation", "parent": "commande", "label_fr": "Réclamation", "label_en": "Complaint",
+              "sla_hours": "72", "active": "1"}
+    saved = admin.post("/admin/motifs", {**fields, "reply_targets": "letter=10d, email=4h"}, htmx=False)
+    assert saved.status_code == 303
+    with runtime.factory() as session:
+        assert session.scalar(select(Motif.reply_targets).where(Motif.code == "reclamation")) == \
+            {"letter": "10d", "email": "4h"}
+    page = admin.get("/admin/motifs").text
+    assert "email=4h, letter=10d" in page
+    refused = admin.post("/admin/motifs", {**fields, "reply_targets": "voice=1h"}, htmx=False)
+    assert refused.status_code == 422 and "written channels" in refused.text
+    refused = admin.post("/admin/motifs", {**fields, "reply_targets": "letter=dix jours"}, htmx=False)
+    assert refused.status_code == 422 and "not a delay" in refused.text
+    cleared = admin.post("/admin/motifs", {**fields, "reply_targets": ""}, htmx=False)
+    assert cleared.status_code == 303
+    with runtime.factory() as session:
+        assert session.scalar(select(Motif.reply_targets).where(Motif.code == "reclamation")) is None
