@@ -9,8 +9,17 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from accueil.core.calendar import (
+    BusinessCalendar,
+    CalendarError,
+    check_country,
+    parse_dates,
+    parse_delay,
+    parse_week,
+)
 
 DEVELOPMENT_SECRET = "dev-secret-change-me"
 
@@ -100,9 +109,48 @@ class Settings(BaseSettings):
                                         pattern=r"^\s*\d{1,2}:\d{2}\s*-\s*\d{1,2}:\d{2}(\s*,\s*\d{1,2}:\d{2}\s*-\s*\d{1,2}:\d{2})*\s*$")
     callback_request_rate: int = Field(default=5, ge=1)
     callback_request_rate_minutes: float = Field(default=10.0, gt=0)
+    # --- reply delays of written channels (conversations/reply_targets.py, docs/channels.md) ---
+    reply_target_email: str = "1h"  # business time: 90min, 1h, 5d (business days); empty = no target
+    reply_target_webform: str = "1h"
+    reply_target_letter: str = "5d"
+    written_opening_hours: str = "mon-fri 09:00-18:00"  # the hours reply delays are counted in
+    written_holidays_country: str = "FR"  # public holidays not counted; empty = counted like any day
+    written_closed_dates: str = ""  # extra closed days, ISO dates separated by commas
+
+    @field_validator("reply_target_email", "reply_target_webform", "reply_target_letter")
+    @classmethod
+    def _reply_target(cls, text: str) -> str:
+        return str(parse_delay(text)) if text.strip() else ""
+
+    @field_validator("written_opening_hours")
+    @classmethod
+    def _written_hours(cls, text: str) -> str:
+        parse_week(text)
+        return text
+
+    @field_validator("written_holidays_country")
+    @classmethod
+    def _written_country(cls, text: str) -> str:
+        return check_country(text) if text.strip() else ""
+
+    @field_validator("written_closed_dates")
+    @classmethod
+    def _written_dates(cls, text: str) -> str:
+        parse_dates(text)
+        return text
+
+    def written_calendar(self) -> BusinessCalendar:
+        """The business calendar written work is counted in (reply delays)."""
+        return BusinessCalendar.from_text(self.written_opening_hours, timezone=self.timezone,
+                                          holidays_country=self.written_holidays_country or None,
+                                          closed_dates=self.written_closed_dates)
 
     @model_validator(mode="after")
     def _refuse_default_secret(self) -> Settings:
+        try:
+            self.written_calendar()
+        except CalendarError as exc:  # e.g. an unknown ACCUEIL_TIMEZONE
+            raise ValueError(f"written-work calendar: {exc}") from exc
         if self.environment != "development" and self.secret_key == DEVELOPMENT_SECRET:
             raise ValueError(
                 "ACCUEIL_SECRET_KEY must be set to a long random value outside development "

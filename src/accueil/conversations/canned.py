@@ -8,13 +8,16 @@ written, so a typo shows in the text rather than failing the agent.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from accueil.conversations.models import CannedResponse, Motif
+from accueil.conversations.reply_targets import check_motif_targets
 from accueil.core import clock
+from accueil.core.calendar import CalendarError
 from accueil.core.errors import NotFound, ValidationFailed
 
 VARIABLES = ("customer_name", "agent_name", "case_reference", "motif", "today")
@@ -75,14 +78,22 @@ def access_canned_response(session: Session, code: str) -> CannedResponse:
 
 
 def do_save_motif(session: Session, *, code: str, label_fr: str, label_en: str, parent_code: str | None = None,
-                  sla_hours: int | None = None, active: bool = True) -> Motif:
-    """Create the motif ``code`` or update it (a family has no parent; a motif belongs to one family)."""
+                  sla_hours: int | None = None, active: bool = True,
+                  reply_targets: Mapping[str, str] | None = None) -> Motif:
+    """Create the motif ``code`` or update it (a family has no parent; a motif belongs to one family).
+
+    ``reply_targets``: first-reply delays of written channels that differ from the defaults
+    (``{"letter": "10d"}``, see ``reply_targets``); None or empty: the defaults."""
     if not _CODE.match(code):
         raise ValidationFailed("validation_error", summary="code: 2-60 lowercase letters, digits or _")
     if not label_fr.strip() or not label_en.strip():
         raise ValidationFailed("validation_error", summary="a motif needs a French and an English label")
     if sla_hours is not None and not 1 <= sla_hours <= 24 * 90:
         raise ValidationFailed("validation_error", summary="SLA: 1 hour to 90 days")
+    try:
+        targets = check_motif_targets(reply_targets)
+    except CalendarError as exc:
+        raise ValidationFailed("validation_error", summary=f"reply targets: {exc}") from exc
     parent = None
     if parent_code:
         parent = session.scalar(select(Motif).where(Motif.code == parent_code))
@@ -94,5 +105,6 @@ def do_save_motif(session: Session, *, code: str, label_fr: str, label_en: str, 
         session.add(motif)
     motif.label_fr, motif.label_en, motif.sla_hours, motif.active = label_fr.strip(), label_en.strip(), sla_hours, active
     motif.parent_id = parent.id if parent else None
+    motif.reply_targets = targets
     session.flush()
     return motif

@@ -6,7 +6,7 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from accueil.core import clock
@@ -75,7 +75,10 @@ class Motif(IdMixin, Base):
     parent_id: Mapped[str | None] = mapped_column(ForeignKey("motifs.id"), index=True)
     label_fr: Mapped[str] = mapped_column(String(200))
     label_en: Mapped[str] = mapped_column(String(200))
-    sla_hours: Mapped[int | None] = mapped_column(Integer)
+    sla_hours: Mapped[int | None] = mapped_column(Integer)  # the case's resolution deadline (wall-clock hours)
+    # First personal reply targets of written contacts, per channel, over the business calendar
+    # ({"letter": "10d"}); a channel not named keeps its default (conversations/reply_targets.py).
+    reply_targets: Mapped[dict[str, Any] | None] = mapped_column()
     active: Mapped[bool] = mapped_column(Boolean, default=True)
 
     parent: Mapped[Motif | None] = relationship(remote_side="Motif.id")
@@ -120,6 +123,9 @@ class Case(IdMixin, Base):
     )
 
 
+AWAITING_REPLY = text("reply_due_at IS NOT NULL AND answered_at IS NULL AND ended_at IS NULL")
+
+
 class Interaction(IdMixin, Base):
     """One exchange on one channel; every KPI is computed from these rows and their events."""
 
@@ -127,6 +133,10 @@ class Interaction(IdMixin, Base):
     __table_args__ = (
         Index("ix_interactions_customer_id_id", "customer_id", "id"),  # the timeline: newest first
         Index("ix_interactions_channel_arrived", "channel", "arrived_at"),
+        # Written work awaiting its first reply (the console's order, the wallboard's backlog): a partial
+        # index, so it holds only the backlog and rows leave it once answered or ended.
+        Index("ix_interactions_awaiting_reply", "reply_due_at", postgresql_where=AWAITING_REPLY,
+              sqlite_where=AWAITING_REPLY),
     )
 
     case_id: Mapped[str] = mapped_column(ForeignKey("cases.id"), index=True)
@@ -143,6 +153,8 @@ class Interaction(IdMixin, Base):
     wrapup_ended_at: Mapped[datetime | None]
     outcome: Mapped[Outcome | None] = mapped_column(enum_column(Outcome))
     is_repeat_contact: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Written contacts: when the first personal reply is due (business calendar); None = no target.
+    reply_due_at: Mapped[datetime | None]
 
     case: Mapped[Case] = relationship(back_populates="interactions")
     messages: Mapped[list[Message]] = relationship(back_populates="interaction", order_by="Message.created_at")

@@ -60,6 +60,7 @@ from accueil.conversations.receive_batch import (
     InboundBatch,
     current_batch,
 )
+from accueil.conversations.reply_targets import ReplyTargets
 from accueil.core import clock
 from accueil.core.errors import Conflict, ValidationFailed
 from accueil.core.ids import id_at, new_id
@@ -85,7 +86,8 @@ class WorkDoor(Protocol):
     def place(self, session: Session, *, queue_code: str, arrived: datetime) -> Any: ...
 
     def item_row(self, *, placement: Any, interaction_id: str, case_id: str, priority: int, arrived: datetime,
-                 now: datetime, skills: list[list], motif_id: str | None) -> tuple[Any, dict]: ...
+                 now: datetime, skills: list[list], motif_id: str | None,
+                 due: datetime | None = None) -> tuple[Any, dict]: ...
 
     def announce(self, session: Session, *, interaction_id: str, case_id: str, customer_id: str, channel: str,
                  queue_id: str | None, motif: str | None, case_created: bool, now: datetime) -> None: ...
@@ -100,10 +102,11 @@ class ConversationConfig:
     repeat_window: timedelta
     work: WorkDoor
     phone_region: str = "FR"
+    reply_targets: ReplyTargets | None = None  # None: written contacts get no reply due time
 
     @classmethod
     def from_settings(cls, settings: Settings, *, work: WorkDoor) -> ConversationConfig:
-        return cls(work=work,
+        return cls(work=work, reply_targets=ReplyTargets.from_settings(settings),
             limits=ContentLimits(
                 max_body_chars=settings.max_body_chars,
                 max_attachment_bytes=settings.max_attachment_bytes,
@@ -162,7 +165,7 @@ class ReceiveResult:
 
 
 # Pre-built statements: compiled once, then only parameters change.
-_MOTIF = select(Motif.id, Motif.code, Motif.sla_hours).where(Motif.code == bindparam("code"), Motif.active.is_(True))
+_MOTIF = select(Motif.id, Motif.code, Motif.sla_hours, Motif.reply_targets).where(Motif.code == bindparam("code"), Motif.active.is_(True))
 _CASE_BY_REFERENCE = select(Case.id, Case.reference, Case.status, Case.customer_id, Case.motif_id).where(
     Case.reference == bindparam("reference")
 )
@@ -320,10 +323,13 @@ def _receive(session: Session, batch: InboundBatch, contact: InboundContact, con
         if contact.queue_code is not None:
             placement = config.work.place(session, queue_code=contact.queue_code, arrived=arrived)
         queued = placement is not None and placement.queued
+        reply_due = (config.reply_targets.due(contact.channel.value, arrived, motif.reply_targets if motif else None)
+                     if config.reply_targets is not None else None)
         batch.add(INSERT_INTERACTION, {
             "id": interaction_id, "case_id": case.id, "customer_id": customer_id, "channel": contact.channel,
             "direction": Direction.inbound, "queue_id": placement.queue_id if placement else None, "agent_id": None,
             "arrived_at": arrived, "queued_at": now if queued else None, "is_repeat_contact": result.repeat_contact,
+            "reply_due_at": reply_due,
         })
         events = [{"id": new_id(), "interaction_id": interaction_id, "kind": "arrived", "at": arrived,
                    "agent_id": None, "data": {"channel": contact.channel.value}}]
@@ -337,7 +343,7 @@ def _receive(session: Session, batch: InboundBatch, contact: InboundContact, con
             batch.add(*config.work.item_row(
                 placement=placement, interaction_id=interaction_id, case_id=case.id, priority=contact.priority,
                 arrived=arrived, now=now, skills=_language_requirement(session, contact.language),
-                motif_id=case.motif_id))
+                motif_id=case.motif_id, due=reply_due))
         batch.add(INSERT_EVENT, events)
     message_id = id_at(arrived.timestamp())
     batch.add(INSERT_MESSAGE, {

@@ -88,12 +88,16 @@ class ArrivalDoor:
                          closed=closed)
 
     def item_row(self, *, placement: Placement, interaction_id: str, case_id: str, priority: int,
-                 arrived: datetime, now: datetime, skills: list[list], motif_id: str | None) -> tuple[Any, dict]:
-        """(statement, row) that puts the arriving contact in its queue, for the batch's multi-row INSERT."""
+                 arrived: datetime, now: datetime, skills: list[list], motif_id: str | None,
+                 due: datetime | None = None) -> tuple[Any, dict]:
+        """(statement, row) that puts the arriving contact in its queue, for the batch's multi-row INSERT.
+
+        ``due``: the written contact's reply due time (business calendar), which an ``order_by: sla``
+        queue serves first; else the queue's target after arrival."""
         return INSERT_ITEM, routing_item_row(
             interaction_id=interaction_id, case_id=case_id, queue_id=placement.queue_id, channel=placement.channel,
             priority=priority, level=placement.level, arrived_at=arrived, queued_at=now,
-            sla_due_at=arrived + timedelta(seconds=placement.target_seconds), skills=skills, motif_id=motif_id)
+            sla_due_at=due or arrived + timedelta(seconds=placement.target_seconds), skills=skills, motif_id=motif_id)
 
     def announce(self, session: Session, *, interaction_id: str, case_id: str, customer_id: str, channel: str,
                  queue_id: str | None, motif: str | None, case_created: bool, now: datetime) -> None:

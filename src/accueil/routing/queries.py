@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from accueil.conversations.models import Case, CaseStatus, Interaction, Motif
+from accueil.conversations.models import Case, CaseStatus, Direction, Interaction, Motif
 from accueil.core.permissions import ROUTABLE_ROLES
 from accueil.customers.models import Customer
 from accueil.identity.models import User
@@ -36,10 +36,22 @@ class WorkRow:
     offer_expires_at: datetime | None
     sla_due_at: datetime | None
     since: datetime
+    reply_due_at: datetime | None = None  # written work still awaiting its first reply: when it is due
 
     @property
     def is_offer(self) -> bool:
         return self.status == "offered"
+
+    @property
+    def due_at(self) -> datetime | None:
+        """What the work list is ordered by: the reply due time of written work, else the SLA."""
+        return self.reply_due_at or self.sla_due_at
+
+    def overdue_seconds(self, now: datetime) -> float | None:
+        """How long past its reply due time written work is (None when not overdue, or no target)."""
+        if self.reply_due_at is None or self.reply_due_at > now:
+            return None
+        return (now - self.reply_due_at).total_seconds()
 
 
 def _work_columns():
@@ -50,7 +62,8 @@ def _held(session: Session, user_id: str, *, case_id: str | None = None) -> list
     statement = (
         select(*_work_columns(), Interaction.channel, RoutingItem.status, RoutingItem.interaction_id,
                RoutingItem.queue_id, RoutingItem.offered_at, RoutingItem.offer_expires_at,
-               func.coalesce(RoutingItem.sla_due_at, Case.sla_due_at), RoutingItem.arrived_at)
+               func.coalesce(RoutingItem.sla_due_at, Case.sla_due_at), RoutingItem.arrived_at,
+               Interaction.reply_due_at, Interaction.answered_at)
         .join(Interaction, Interaction.id == RoutingItem.interaction_id)
         .join(Case, Case.id == RoutingItem.case_id)
         .join(Customer, Customer.id == Case.customer_id)
@@ -61,15 +74,27 @@ def _held(session: Session, user_id: str, *, case_id: str | None = None) -> list
         statement = statement.where(RoutingItem.case_id == case_id)
     return [WorkRow(case_id=r[0], reference=r[1], subject=r[2], customer_name=r[3], motif_fr=r[4], motif_en=r[5],
                     channel=r[6].value, status=r[7], interaction_id=r[8], queue_id=r[9], offered_at=r[10],
-                    offer_expires_at=r[11], sla_due_at=r[12], since=r[13]) for r in session.execute(statement)]
+                    offer_expires_at=r[11], sla_due_at=r[12], since=r[13],
+                    reply_due_at=r[14] if r[15] is None else None) for r in session.execute(statement)]
+
+
+def _awaiting_reply_of_case():  # type: ignore[no-untyped-def]
+    """The soonest reply due time among a case's written contacts still awaiting their first reply."""
+    return (select(func.min(Interaction.reply_due_at))
+            .where(Interaction.case_id == Case.id, Interaction.direction == Direction.inbound,
+                   Interaction.reply_due_at.is_not(None), Interaction.answered_at.is_(None),
+                   Interaction.ended_at.is_(None))
+            .correlate(Case).scalar_subquery())
 
 
 def my_work(session: Session, user_id: str, *, limit: int = 100) -> list[WorkRow]:
-    """Offers first, then by SLA due time (soonest first, none last), then oldest first."""
+    """Offers first, then by due time — a written contact's reply due time, else the SLA — soonest (so
+    overdue) first, none last, then oldest first."""
     rows = _held(session, user_id)
     seen = {row.case_id for row in rows}
     owned = session.execute(
-        select(*_work_columns(), Case.first_channel, Case.status, Case.sla_due_at, Case.updated_at)
+        select(*_work_columns(), Case.first_channel, Case.status, Case.sla_due_at, Case.updated_at,
+               _awaiting_reply_of_case())
         .join(Customer, Customer.id == Case.customer_id)
         .outerjoin(Motif, Motif.id == Case.motif_id)
         .where(Case.agent_id == user_id, Case.status.in_(OPEN_CASE_STATUSES))
@@ -78,9 +103,10 @@ def my_work(session: Session, user_id: str, *, limit: int = 100) -> list[WorkRow
     ).all()
     rows += [WorkRow(case_id=r[0], reference=r[1], subject=r[2], customer_name=r[3], motif_fr=r[4], motif_en=r[5],
                      channel=r[6].value, status=r[7].value, interaction_id=None, queue_id=None, offered_at=None,
-                     offer_expires_at=None, sla_due_at=r[8], since=r[9]) for r in owned if r[0] not in seen]
+                     offer_expires_at=None, sla_due_at=r[8], since=r[9], reply_due_at=r[10])
+             for r in owned if r[0] not in seen]
     far = datetime.max.replace(tzinfo=rows[0].since.tzinfo) if rows else None
-    rows.sort(key=lambda row: (not row.is_offer, row.sla_due_at or far, row.since))
+    rows.sort(key=lambda row: (not row.is_offer, row.due_at or far, row.since))
     return rows[:limit]
 
 

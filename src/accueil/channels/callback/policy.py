@@ -11,10 +11,9 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-import holidays
+from accueil.core.calendar import is_public_holiday
 
 DEFAULT_WINDOWS = "09:00-11:00,12:00-14:00,17:00-19:00"
 _WINDOW = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
@@ -75,14 +74,9 @@ def parse_windows(text: str) -> tuple[Window, ...]:
     return tuple(windows)
 
 
-@lru_cache(maxsize=64)
-def _holidays(country: str, year: int) -> frozenset[date]:
-    return frozenset(holidays.country_holidays(country, years=[year]))
-
-
 def is_open_day(policy: RetryPolicy, day: date) -> bool:
     """Callbacks are made Monday to Saturday, public holidays excepted."""
-    return day.weekday() != 6 and day not in _holidays(policy.holiday_country, day.year)
+    return day.weekday() != 6 and not is_public_holiday(day, policy.holiday_country)
 
 
 def _occurrences(policy: RetryPolicy, since: datetime) -> Iterator[tuple[datetime, datetime, int]]:

@@ -14,10 +14,9 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from functools import cache
 from zoneinfo import ZoneInfo
 
-import holidays
+from accueil.core.calendar import is_public_holiday
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _HHMM = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
@@ -77,15 +76,6 @@ def _time(text: str, day: str) -> time:
     if not match:
         raise ValueError(f"{day}: {text!r} is not a time (HH:MM)")
     return time(int(match.group(1)), int(match.group(2)))
-
-
-@cache
-def _french_holidays(year: int) -> frozenset[date]:
-    return frozenset(holidays.country_holidays("FR", years=year))
-
-
-def is_public_holiday(day: date) -> bool:
-    return day in _french_holidays(day.year)
 
 
 def closed_on(rules: AgencyRules, day: date) -> bool:

@@ -11,14 +11,13 @@ from __future__ import annotations
 import json
 import re
 from datetime import date, datetime, time
-from functools import lru_cache
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-import holidays as holiday_calendars
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from accueil.core.calendar import check_country, is_public_holiday
 from accueil.core.errors import ValidationFailed
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -134,10 +133,7 @@ class Flow(_Strict):
                 if target.node is not None and target.node not in self.nodes:
                     raise ValueError(f"node {name!r} leads to undefined node {target.node!r}")
         if self.holidays_country:
-            try:
-                holiday_calendars.country_holidays(self.holidays_country)
-            except NotImplementedError as exc:
-                raise ValueError(f"no holiday calendar for {self.holidays_country!r}") from exc
+            check_country(self.holidays_country)  # a ValueError that says which country
         return self
 
 
@@ -178,18 +174,13 @@ def dump_flow(flow: Flow, fmt: Literal["yaml", "json"]) -> str:
 
 # Opening hours ------------------------------------------------------------------------------------------------
 
-@lru_cache(maxsize=64)
-def _holidays(country: str, year: int) -> dict[date, str]:
-    return dict(holiday_calendars.country_holidays(country, years=year, language="fr"))
-
-
 def closed_reason(flow: Flow, now: datetime) -> Literal["holiday", "closed_day", "hours"] | None:
     """None when the lines are open at ``now`` (UTC-aware), else why they are not."""
     local = now.astimezone(ZoneInfo(flow.timezone))
     today = local.date()
     if today in flow.closed_dates:
         return "closed_day"
-    if flow.holidays_country and today in _holidays(flow.holidays_country, today.year):
+    if flow.holidays_country and is_public_holiday(today, flow.holidays_country):
         return "holiday"
     clock_time = local.time()
     for text in flow.hours.get(DAYS[local.weekday()], []):

@@ -16,6 +16,8 @@ from starlette.concurrency import run_in_threadpool
 
 from accueil.conversations import canned
 from accueil.conversations.models import CannedResponse, ChannelKind, Motif
+from accueil.conversations.reply_targets import parse_motif_targets
+from accueil.core.calendar import CalendarError
 from accueil.core.errors import AccueilError, NotFound, ValidationFailed
 from accueil.core.i18n import LANGUAGES, error_message
 from accueil.flows import sites
@@ -267,9 +269,18 @@ async def save_motif(request: Request, user: WebUser = Depends(admin_user)) -> R
         canned.do_save_motif(session, code=_form_value(form, "code"), label_fr=_form_value(form, "label_fr"),
                              label_en=_form_value(form, "label_en"), parent_code=_form_value(form, "parent") or None,
                              sla_hours=_int_or_none(_form_value(form, "sla_hours"), "SLA hours"),
-                             active=_form_value(form, "active") == "1")
+                             active=_form_value(form, "active") == "1",
+                             reply_targets=_motif_targets(_form_value(form, "reply_targets")))
 
     return await _write(request, user, work, done="/admin/motifs", template="admin/motifs.html", load=_nothing)
+
+
+def _motif_targets(text: str) -> dict[str, str] | None:
+    """``letter=10d, email=4h`` from the motif form (checked again by the service)."""
+    try:
+        return parse_motif_targets(text)
+    except CalendarError as exc:
+        raise ValidationFailed("validation_error", summary=f"reply targets: {exc}") from exc
 
 
 def _canned(session: Session) -> dict:

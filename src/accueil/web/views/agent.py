@@ -151,7 +151,7 @@ def case_customer(session: Session, case: Case):
 async def console(request: Request, case: str | None = None, user: WebUser = Depends(agent_user)) -> Response:
     def load(session: Session) -> dict:
         context = {"state": _state(session, user), "work": routing_queries.my_work(session, user.user_id),
-                   "pause_reasons": PAUSE_REASONS, "selected": None}
+                   "pause_reasons": PAUSE_REASONS, "selected": None, "now": clock.now()}
         if case:
             context["selected"] = _conversation(session, user, case)
         return context
@@ -162,7 +162,7 @@ async def console(request: Request, case: str | None = None, user: WebUser = Dep
 @router.get("/work")
 async def work_panel(request: Request, user: WebUser = Depends(agent_user)) -> Response:
     rows = await _read(request, lambda s: routing_queries.my_work(s, user.user_id))
-    return render(request, "agent/_work.html", {"work": rows}, user=user)
+    return render(request, "agent/_work.html", {"work": rows, "now": clock.now()}, user=user)
 
 
 @router.get("/offers")

@@ -1,5 +1,6 @@
-"""The supervisors' live wallboard: queues (waiting, longest wait, answered, abandoned, service level today)
-and agents (state, time in state, current work). The board re-fetches itself on every routing signal."""
+"""The supervisors' live wallboard: queues (waiting, longest wait, answered, abandoned, service level today),
+the written backlog (awaiting a first reply, by age, overdue) and agents (state, time in state, current
+work). The board re-fetches itself on every routing signal."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 from starlette.concurrency import run_in_threadpool
 
+from accueil.analytics.backlog import AGE_BUCKETS, written_backlog
 from accueil.analytics.wallboard import queue_board
 from accueil.conversations import queries
 from accueil.conversations import service as conversations
@@ -51,6 +53,7 @@ def board_context(session: Session, *, timezone: str, simulated: frozenset[str] 
     now = clock.now()
     sites = {site.id: site for site in session.scalars(select(Site))}
     return {"queues": queue_board(session, now=now, timezone=timezone), "agents": routing_queries.agents_now(session),
+            "backlog": written_backlog(session, now=now), "age_buckets": [key for key, _ in AGE_BUCKETS],
             "sites": sites, "now": now, "simulated": simulated}
 
 
