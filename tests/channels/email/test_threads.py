@@ -4,7 +4,9 @@ mails never become work, and the acknowledgement is threaded, marked automatic a
 from __future__ import annotations
 
 import smtplib
+from zoneinfo import ZoneInfo
 
+from babel.dates import format_datetime
 from sqlalchemy import func, select
 
 from accueil.channels.email.models import InboxStatus
@@ -37,6 +39,10 @@ def test_the_acknowledgement_is_threaded_automatic_and_from_the_mailbox(listener
     assert ack["In-Reply-To"] == "<first@example.fr>" and "<first@example.fr>" in ack["References"]
     assert ack["Auto-Submitted"] == "auto-replied"
     assert f"[{reference}]" in ack["Subject"] and reference in ack.get_content()
+    with runtime.factory() as session:  # it promises the first reply's due time (1 business hour), not the SLA
+        due = session.scalar(select(Interaction.reply_due_at).where(Interaction.case_id == case_id))
+    promised = format_datetime(due, "EEEE d MMMM y, HH:mm", tzinfo=ZoneInfo("Europe/Paris"), locale="fr")
+    assert f"Réponse d'un conseiller au plus tard le : {promised}" in ack.get_content()
 
 
 def test_a_reply_to_the_acknowledgement_joins_the_case(listener, runtime, smtp_server):

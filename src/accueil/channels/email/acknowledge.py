@@ -19,7 +19,7 @@ from accueil.channels import notify
 from accueil.channels.email.models import Mailbox
 from accueil.channels.email.parse import ParsedMail
 from accueil.channels.email.threads import do_remember_message_id
-from accueil.conversations.models import Case
+from accueil.conversations.models import Case, Interaction
 from accueil.db.session import settings_of
 
 TEXTS: dict[str, dict[str, str]] = {
@@ -56,7 +56,10 @@ def do_acknowledge_contact(session: Session, *, mailbox: Mailbox, to: str, subje
     """Queue the acknowledgement of a new case opened by a mail or a web form sent by ``to``."""
     settings = settings_of(session)
     language = mailbox.language if mailbox.language in ("fr", "en") else "fr"
-    due_at = session.scalar(select(Case.sla_due_at).where(Case.id == case_id))
+    # the promise of a first personal reply (business time, ``conversations.reply_targets``); else the case's SLA
+    due_at = session.scalar(select(Interaction.reply_due_at).where(
+        Interaction.case_id == case_id, Interaction.reply_due_at.is_not(None))
+        .order_by(Interaction.reply_due_at).limit(1)) or session.scalar(select(Case.sla_due_at).where(Case.id == case_id))
     due = format_datetime(due_at, "EEEE d MMMM y, HH:mm", tzinfo=ZoneInfo(settings.timezone),
                           locale=language) if due_at else "-"
     ack_id = make_msgid(domain=domain_of(mailbox.address))
@@ -69,7 +72,7 @@ def do_acknowledge_contact(session: Session, *, mailbox: Mailbox, to: str, subje
     queued = notify.do_queue_email(
         session, to=to, subject=title, body=body, now=now,
         sender=formataddr((mailbox.name, mailbox.address)) if mailbox.name else mailbox.address, headers=headers,
-        dedupe_key=f"ack:{mailbox.id}:{to}:{now.date().isoformat()}")
+        dedupe_key=f"ack:{mailbox.id}:{to}:{now.astimezone(ZoneInfo(settings.timezone)).date().isoformat()}")
     if queued:
         do_remember_message_id(session, ack_id, case_id=case_id, message_id=None, outbound=True, now=now)
     return queued
