@@ -74,12 +74,16 @@ def store_attachment_bytes(root: Path, attachment_id: str, data: bytes) -> tuple
     """Write atomically (temp file + rename) under ``root/ab/cd/<id>``; returns (relative path, sha256)."""
     digest = hashlib.sha256(data).hexdigest()
     relative = Path(attachment_id[-2:]) / attachment_id[-4:-2] / attachment_id
-    target = root / relative
+    write_durably(root / relative, data)
+    return relative.as_posix(), digest
+
+
+def write_durably(target: Path, data: bytes) -> None:
+    """The bytes on disk before this returns (fsync), and the file whole or absent (temp file + rename)."""
     target.parent.mkdir(parents=True, exist_ok=True)
-    temporary = target.with_suffix(".part")
+    temporary = target.with_name(target.name + ".part")
     with open(temporary, "wb") as handle:
         handle.write(data)
         handle.flush()
         os.fsync(handle.fileno())
     os.replace(temporary, target)
-    return relative.as_posix(), digest

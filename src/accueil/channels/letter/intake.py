@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -28,7 +27,7 @@ from accueil.channels.letter.ocr import CONTENT_TYPES, UnreadableScan, read_scan
 from accueil.channels.letter.sender import LetterFields, read_fields
 from accueil.channels.letter.senders import find_sender
 from accueil.config import Settings
-from accueil.conversations.content import AttachmentIn, safe_filename
+from accueil.conversations.content import AttachmentIn, safe_filename, write_durably
 from accueil.conversations.models import ChannelKind, Motif
 from accueil.conversations.receive import InboundContact, conversation_config_of, do_receive_inbound
 from accueil.core.errors import AccueilError, Conflict, NotFound, ValidationFailed
@@ -82,15 +81,10 @@ def do_upload_letter(session: Session, *, data: bytes, file_name: str, uploaded_
 
 
 def _write_durably(target: Path, data: bytes) -> bool:
+    """Content-addressed files: one already there is the same bytes."""
     if target.exists():
         return False
-    target.parent.mkdir(parents=True, exist_ok=True)
-    temporary = target.with_suffix(target.suffix + ".part")
-    with open(temporary, "wb") as handle:
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(temporary, target)
+    write_durably(target, data)
     return True
 
 
