@@ -109,3 +109,38 @@ def test_a_wrong_password_is_recorded_without_the_password(runtime, dovecot, ima
             error = session.get(Mailbox, imap_mailbox).imap_error
     watcher.stop()
     assert error is not None and "faux-mot-de-passe" not in error
+
+
+def test_committed_messages_are_flagged_or_moved_a_chunk_at_a_time(runtime, dovecot, imap_mailbox, monkeypatch):
+    """One STORE (or MOVE) per chunk of messages, not one round trip to the provider per message."""
+    from imapclient import IMAPClient
+
+    from accueil.channels.email import imap
+
+    calls: list[tuple[str, int]] = []
+    for name in ("add_flags", "move"):
+        original = getattr(IMAPClient, name)
+
+        def counting(client, messages, *args, _name=name, _original=original, **kwargs):
+            calls.append((_name, len(messages)))
+            return _original(client, messages, *args, **kwargs)
+
+        monkeypatch.setattr(IMAPClient, name, counting)
+    monkeypatch.setattr(imap, "FETCH_CHUNK", 2)
+    dovecot.deliver(*(mail(to=IMAP_USER, subject=f"Lot {n}", message_id=f"<chunk-{n}@example.fr>") for n in range(5)))
+    assert fetch(runtime, imap_mailbox).fetched == 5
+    assert calls == [("add_flags", 2), ("add_flags", 2), ("add_flags", 1)] and counts(runtime) == (5, 5)
+    client = dovecot.client()
+    client.select_folder("INBOX")
+    assert client.search(["UNSEEN"]) == [] and len(client.search(["ALL"])) == 5
+    client.logout()
+
+    calls.clear()
+    with runtime.factory() as session, session.begin():
+        session.get(Mailbox, imap_mailbox).imap_move_to = "Traités"
+    dovecot.deliver(*(mail(to=IMAP_USER, message_id=f"<chunk-move-{n}@example.fr>") for n in range(3)))
+    assert fetch(runtime, imap_mailbox).fetched == 3
+    assert calls == [("move", 2), ("move", 1)]
+    client = dovecot.client()
+    assert client.select_folder("INBOX")[b"EXISTS"] == 5 and client.select_folder("Traités")[b"EXISTS"] == 3
+    client.logout()

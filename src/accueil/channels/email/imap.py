@@ -3,7 +3,8 @@
 Each new message (UID above the last one stored, under the folder's current UIDVALIDITY) is stored exactly
 like a mail received over SMTP (``intake.do_accept_mail``), and the mailbox's last UID moves forward **in
 the same transaction**: after a crash or a restart the next fetch starts after it, so nothing is fetched
-twice. Once committed the message is flagged ``\\Seen`` or moved to the configured folder. A new
+twice. Once committed the message is flagged ``\\Seen`` or moved to the configured folder, a chunk of
+them (``FETCH_CHUNK``) at a time: one command per chunk, as each is a round trip to the provider. A new
 UIDVALIDITY (the folder was rebuilt) starts from the beginning again; the Message-IDs then make every
 already-known mail a ``duplicate`` that creates nothing. The password is stored encrypted and never logged.
 """
@@ -82,30 +83,46 @@ def fetch_new(factory: sessionmaker[Session], client: IMAPClient, mailbox_id: st
     for start in range(0, len(uids), FETCH_CHUNK):
         chunk = uids[start:start + FETCH_CHUNK]
         bodies = client.fetch(chunk, ["BODY.PEEK[]"])
-        for uid in chunk:
-            raw = bodies.get(uid, {}).get(b"BODY[]")
-            if raw is None:
-                continue  # expunged meanwhile
-            with factory() as session, session.begin():
-                now = clock.now()
-                stored = do_accept_mail(session, raw=raw, source="imap", mailbox_id=mailbox_id, envelope_from="",
-                                        envelope_to=[address], root=settings.mail_dir, now=now)
-                row = session.get(Mailbox, mailbox_id)
-                row.imap_uidvalidity, row.imap_last_uid, last_uid = validity, uid, uid
-                stored_id = stored.id
-            fetched += 1
-            try:
-                process_mail(factory, stored_id, config=config, root=settings.mail_dir)
-            except Exception:  # noqa: BLE001 - stored: the durable job reads it later
-                log.exception("mail %s could not be read now; its job will retry", stored_id)
-            if move_to:
-                client.move([uid], move_to)
-            else:
-                client.add_flags([uid], [SEEN])
+        committed: list[int] = []
+        try:
+            for uid in chunk:
+                raw = bodies.get(uid, {}).get(b"BODY[]")
+                if raw is None:
+                    continue  # expunged meanwhile
+                with factory() as session, session.begin():
+                    now = clock.now()
+                    stored = do_accept_mail(session, raw=raw, source="imap", mailbox_id=mailbox_id,
+                                            envelope_from="", envelope_to=[address], root=settings.mail_dir, now=now)
+                    row = session.get(Mailbox, mailbox_id)
+                    row.imap_uidvalidity, row.imap_last_uid, last_uid = validity, uid, uid
+                    stored_id = stored.id
+                committed.append(uid)
+                fetched += 1
+                try:
+                    process_mail(factory, stored_id, config=config, root=settings.mail_dir)
+                except Exception:  # noqa: BLE001 - stored: the durable job reads it later
+                    log.exception("mail %s could not be read now; its job will retry", stored_id)
+        except Exception:
+            if committed:  # what is committed is still flagged or moved, if the server lets us
+                try:
+                    _mark_done(client, committed, move_to)
+                except (IMAPClientError, OSError):
+                    log.warning("IMAP mailbox %s: %d stored message(s) left unflagged", mailbox_id, len(committed))
+            raise
+        if committed:
+            _mark_done(client, committed, move_to)
     with factory() as session, session.begin():
         row = session.get(Mailbox, mailbox_id)
         row.imap_uidvalidity, row.imap_polled_at, row.imap_error = validity, clock.now(), None
     return FetchResult(fetched=fetched, uidvalidity=validity, last_uid=last_uid)
+
+
+def _mark_done(client: IMAPClient, uids: list[int], move_to: str) -> None:
+    """Flag or move committed messages: one command per chunk, not one round trip to the provider per message."""
+    if move_to:
+        client.move(uids, move_to)
+    else:
+        client.add_flags(uids, [SEEN])
 
 
 def fetch_mailbox(factory: sessionmaker[Session], mailbox_id: str, *, settings: Settings,
