@@ -7,7 +7,7 @@ import time
 
 from sqlalchemy import func, select
 
-from accueil.channels.email.imap import MailboxWatcher, fetch_mailbox
+from accueil.channels.email.imap import MailboxWatcher, fetch_mailbox, skip_existing
 from accueil.channels.email.models import InboundMail, InboxStatus, Mailbox
 from accueil.conversations.models import Interaction
 from tests.channels.email.conftest import IMAP_PASSWORD, IMAP_USER
@@ -40,6 +40,19 @@ def test_new_mail_is_fetched_once_and_flagged_as_read(runtime, dovecot, imap_mai
     with runtime.factory() as session:
         rows = session.scalars(select(InboundMail)).all()
         assert {row.source for row in rows} == {"imap"} and {row.status for row in rows} == {InboxStatus.received}
+
+
+def test_a_mailbox_started_from_now_leaves_the_mail_already_there_alone(runtime, dovecot, imap_mailbox):
+    dovecot.deliver(mail(to=IMAP_USER, subject="Ancien", message_id="<old-1@example.fr>"),
+                    mail(to=IMAP_USER, subject="Ancien", message_id="<old-2@example.fr>"))
+    assert skip_existing(runtime.factory, imap_mailbox, settings=runtime.settings) == 2
+    assert fetch(runtime, imap_mailbox).fetched == 0 and counts(runtime) == (0, 0)
+    dovecot.deliver(mail(to=IMAP_USER, subject="Nouveau", message_id="<new-1@example.fr>"))
+    assert fetch(runtime, imap_mailbox).fetched == 1 and counts(runtime) == (1, 1)
+    client = dovecot.client()
+    client.select_folder("INBOX")
+    assert len(client.search(["UNSEEN"])) == 2  # the history is not even marked as read
+    client.logout()
 
 
 def test_the_password_is_encrypted_at_rest(runtime, imap_mailbox):

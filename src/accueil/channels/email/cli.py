@@ -97,11 +97,13 @@ def mailbox() -> None:
 @click.option("--imap-password", default="", help="IMAP password (stored encrypted; asked for when omitted).")
 @click.option("--imap-folder", default="INBOX", show_default=True, help="Folder to read.")
 @click.option("--imap-move-to", default="", help="Move processed mail to this folder (default: flag it as read).")
+@click.option("--imap-from-now", is_flag=True,
+              help="Leave the mail already in the folder alone: only mail arriving from now on becomes work.")
 def mailbox_add(address: str, name: str, motif_code: str | None, queue_code: str | None, language: str,
                 no_ack: bool, imap_host: str, imap_port: int | None, imap_security: str, imap_user: str,
-                imap_password: str, imap_folder: str, imap_move_to: str) -> None:
+                imap_password: str, imap_folder: str, imap_move_to: str, imap_from_now: bool) -> None:
     """Receive mail for ADDRESS (over SMTP, or read from an IMAP account with --imap-host)."""
-    from accueil.channels.email.imap import do_configure_imap
+    from accueil.channels.email.imap import do_configure_imap, skip_existing
     from accueil.channels.email.mailboxes import do_add_mailbox
     from accueil.core.errors import AccueilError
     from accueil.runtime import build_runtime
@@ -118,8 +120,15 @@ def mailbox_add(address: str, name: str, motif_code: str | None, queue_code: str
                                   username=imap_user or address, password=imap_password, folder=imap_folder,
                                   move_to=imap_move_to, settings=runtime.settings)
             click.echo(f"mailbox {box.address} added" + (f" (IMAP {imap_host})" if imap_host else ""))
+            box_id = box.id
     except AccueilError as exc:
         raise click.ClickException(f"{exc.code} {exc.details}") from exc
+    if imap_host and imap_from_now:
+        try:
+            left = skip_existing(runtime.factory, box_id, settings=runtime.settings)
+        except Exception as exc:  # noqa: BLE001 - the mailbox is added; say why the folder could not be read
+            raise click.ClickException(f"mailbox added, but its folder could not be read: {exc}") from exc
+        click.echo(f"  {left} message(s) already in {imap_folder} left alone: only new mail becomes work")
 
 
 @mailbox.command("list")

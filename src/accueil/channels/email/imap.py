@@ -142,6 +142,28 @@ def fetch_mailbox(factory: sessionmaker[Session], mailbox_id: str, *, settings: 
             pass
 
 
+def skip_existing(factory: sessionmaker[Session], mailbox_id: str, *, settings: Settings) -> int:
+    """Start a mailbox from now: what is already in its folder is history, not new work (no acknowledgement,
+    no routing). Records the folder's UIDVALIDITY and highest UID; returns how many messages were left."""
+    with factory() as session:
+        mailbox = session.get(Mailbox, mailbox_id)
+        assert mailbox is not None
+        session.expunge(mailbox)
+    client = connect(mailbox, settings)
+    try:
+        selected = client.select_folder(mailbox.imap_folder, readonly=True)
+        uids = client.search(["ALL"])
+    finally:
+        try:
+            client.logout()
+        except (IMAPClientError, OSError):
+            pass
+    with factory() as session, session.begin():
+        row = session.get(Mailbox, mailbox_id)
+        row.imap_uidvalidity, row.imap_last_uid = int(selected[b"UIDVALIDITY"]), max(uids, default=0)
+    return len(uids)
+
+
 def imap_mailboxes(session: Session) -> list[str]:
     return list(session.scalars(select(Mailbox.id).where(Mailbox.active.is_(True), Mailbox.imap_host != "")))
 
