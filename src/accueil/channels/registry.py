@@ -28,6 +28,7 @@ from accueil.channels.email import outbox as email_outbox
 from accueil.channels.email.adapter import MaildirEmail, SmtpEmail
 from accueil.channels.letter import intake as letter_intake
 from accueil.channels.letter import reply as letter_reply
+from accueil.channels.messaging import outbox as messaging_outbox
 from accueil.channels.sms.adapter import HttpSmsGateway
 from accueil.channels.visit import service as visit_service
 from accueil.channels.voice import adapter as voice_adapter
@@ -64,7 +65,8 @@ CHANNELS: tuple[Channel, ...] = (
                                                           MaildirEmail.from_settings(settings)],
             job_modules=(notify, email_intake, email_outbox)),
     Channel(ChannelKind.letter, job_modules=(letter_intake, letter_reply)),  # the mailroom page is in web/views
-    Channel(ChannelKind.sms, adapters=lambda settings: [HttpSmsGateway.from_settings(settings)]),
+    Channel(ChannelKind.sms, adapters=lambda settings: [HttpSmsGateway.from_settings(settings)],
+            job_modules=(messaging_outbox,)),  # replies on SMS, WhatsApp and social exchanges
 )
 
 # Job handlers that belong to no channel (a case's SLA timer).

@@ -26,6 +26,8 @@ ERROR_MESSAGES: dict[str, dict[str, str]] = {
     "unknown_queue": {"en": "Unknown queue {value!r}.", "fr": "File d'attente inconnue {value!r}."},
     "invalid_imap_security": {"en": "Unknown IMAP security {value!r} (ssl, starttls or none).",
                               "fr": "Sécurité IMAP inconnue {value!r} (ssl, starttls ou none)."},
+    "no_recipient": {"en": "The customer has no {channel} address to send this reply to.",
+                     "fr": "Le client n'a pas d'adresse {channel} à laquelle envoyer cette réponse."},
     "letter_empty": {"en": "{file}: the file is empty.", "fr": "{file} : le fichier est vide."},
     "letter_type": {"en": "{file}: not a scanned letter ({allowed} only).",
                     "fr": "{file} : ce n'est pas un courrier scanné ({allowed} seulement)."},
