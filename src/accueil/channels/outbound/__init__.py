@@ -1,0 +1,1 @@
+"""Outbound work: campaigns (calls, SMS, email) to lists, within French telemarketing law."""
