@@ -19,7 +19,7 @@ from accueil.channels.email.smtp import MailListener
 from accueil.config import Settings, get_settings
 from accueil.conversations.api import router as conversations_router
 from accueil.customers.api import router as customers_router
-from accueil.db.jobs import JobRunner
+from accueil.db.jobs import start_runners
 from accueil.db.session import (
     WalCheckpointer,
 )
@@ -76,7 +76,8 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         # The channels' reactions to events (e.g. a provider's call accepted by an agent gets connected).
         unsubscribers = [app.state.runtime.bus.subscribe(handler, prefix=prefix)
                          for prefix, handler in registry.reactions(app.state.runtime.factory)]
-        runner = dispatcher = None
+        runners: list = []
+        dispatcher = None
         if settings.dispatch_in_process:
             dispatcher = Dispatcher(app.state.runtime.factory, app.state.runtime.routing_rules,
                                     poll_seconds=settings.dispatch_poll_seconds)
@@ -84,8 +85,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
                 app.state.runtime.bus.subscribe(dispatcher.wake, prefix=prefix)
             dispatcher.start()
         if settings.run_jobs_in_process:
-            runner = JobRunner(app.state.runtime.factory, poll_seconds=settings.job_poll_seconds)
-            runner.start()
+            runners = start_runners(app.state.runtime.factory, poll_seconds=settings.job_poll_seconds)
         mail_listener, mail_watchers = None, []
         if settings.mail_in_process:  # email in, in this process (the demo turns it on)
             mail_listener, mail_watchers = start_mail(app.state.runtime)
@@ -108,7 +108,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
                 watcher.stop()
             checkpointer.stop()
             app.state.runtime.inbound_writer.stop()
-            if runner is not None:
+            for runner in runners:
                 runner.stop()
             if dispatcher is not None:
                 dispatcher.stop()

@@ -49,7 +49,7 @@ def serve(host: str, port: int, workers: int) -> None:
 def worker(once: bool) -> None:
     """Run durable jobs and timers (scale-out mode; the embedded server runs them itself)."""
     from accueil.app import register_job_handlers
-    from accueil.db.jobs import JobRunner, run_due_jobs, worker_name
+    from accueil.db.jobs import FAST, SLOW, JobRunner, run_due_jobs, worker_name
     from accueil.runtime import build_runtime
 
     register_job_handlers()
@@ -59,10 +59,13 @@ def worker(once: bool) -> None:
         click.echo(f"{ran} job(s) run")
         return
     click.echo("accueil worker running; Ctrl-C to stop")
+    slow = JobRunner(runtime.factory, poll_seconds=runtime.settings.job_poll_seconds, lane=SLOW).start()
     try:
-        JobRunner(runtime.factory, poll_seconds=runtime.settings.job_poll_seconds).run_forever()
+        JobRunner(runtime.factory, poll_seconds=runtime.settings.job_poll_seconds, lane=FAST).run_forever()
     except KeyboardInterrupt:
         pass
+    finally:
+        slow.stop()
 
 
 @main.group()

@@ -53,4 +53,9 @@ FRENCH: dict[str, str] = {
     "postal address": "adresse postale",
     "to identify": "à identifier",
     "unreadable": "illisible",
+    "the OCR failed": "l'OCR a échoué",
+    "only the first pages were read": "seules les premières pages ont été lues",
+    "text too long: cut": "texte trop long : coupé",
+    "could not be filed": "n'a pas pu être classé",
+    "The file could not be read as a PDF or an image.": "Le fichier n'a pas pu être lu comme un PDF ou une image.",
 }

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import html
 import os
+import tempfile
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -79,11 +80,21 @@ def store_attachment_bytes(root: Path, attachment_id: str, data: bytes) -> tuple
 
 
 def write_durably(target: Path, data: bytes) -> None:
-    """The bytes on disk before this returns (fsync), and the file whole or absent (temp file + rename)."""
+    """The bytes on disk before this returns (file and directory fsync'd), and the file whole or absent
+    (a temporary file of its own, then a rename: two writers of the same target never collide)."""
     target.parent.mkdir(parents=True, exist_ok=True)
-    temporary = target.with_name(target.name + ".part")
-    with open(temporary, "wb") as handle:
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(temporary, target)
+    handle_fd, temporary = tempfile.mkstemp(dir=target.parent, prefix=target.name + ".", suffix=".part")
+    try:
+        with os.fdopen(handle_fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, target)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    directory = os.open(target.parent, os.O_RDONLY)
+    try:
+        os.fsync(directory)  # the rename itself survives a power cut, as the commit that follows does
+    finally:
+        os.close(directory)

@@ -75,9 +75,13 @@ def normalise_postal_address(raw: str) -> str:
         line = re.sub(r"\s+", " ", line).strip(" -'")
         if line:
             lines.append(line)
-    if not 2 <= len(lines) <= 6 or any(len(line) > 60 for line in lines) or not re.search(r"\d", lines[-1]):
+    if lines:
+        lines[-1] = re.sub(r"^(\d{2}) (\d{3})(?!\d)", r"\1\2", lines[-1])  # "75 011 PARIS" is 75011
+    joined = " / ".join(lines)
+    if not 2 <= len(lines) <= 6 or any(len(line) > 60 for line in lines) or not re.search(r"\d", lines[-1]) \
+            or len(joined) > 320:
         raise ValidationFailed("invalid_postal_address", value=raw)
-    return " / ".join(lines)
+    return joined
 
 
 def access_customer(session: Session, customer_id: str, *, follow_merge: bool = True) -> Customer:

@@ -102,10 +102,18 @@ def backoff(attempts: int) -> timedelta:
     return timedelta(seconds=min(3600, 5 * 4 ** max(0, attempts - 1)))
 
 
+# Lanes: jobs with a slow preparation step (an OCR of many pages) run in a lane of their own, one at a
+# time with a long lease, so a batch of letters never holds back a caller's connection or an SLA timer.
+FAST, SLOW = "fast", "slow"
+SLOW_LEASE = timedelta(minutes=30)
+
+
 def claim_due_jobs(
-    session: Session, *, worker: str, now: datetime, limit: int = 10, lease: timedelta = timedelta(minutes=5)
+    session: Session, *, worker: str, now: datetime, limit: int = 10, lease: timedelta = timedelta(minutes=5),
+    lane: str | None = None,
 ) -> list[str]:
-    """Claim up to ``limit`` due jobs (pending, or running with an expired lease); returns their ids."""
+    """Claim up to ``limit`` due jobs (pending, or running with an expired lease); returns their ids.
+    ``lane``: only the slow kinds (those with a preparation step), only the others, or (None) any."""
     due = (
         select(Job.id)
         .where(
@@ -115,6 +123,13 @@ def claim_due_jobs(
         .order_by(Job.run_at)
         .limit(limit)
     )
+    slow_kinds = sorted(_PREPARERS)
+    if lane == SLOW:
+        if not slow_kinds:
+            return []
+        due = due.where(Job.kind.in_(slow_kinds))
+    elif lane == FAST and slow_kinds:
+        due = due.where(Job.kind.not_in(slow_kinds))
     if session.get_bind().dialect.name == "postgresql":
         due = due.with_for_update(skip_locked=True)
     ids = list(session.scalars(due))
@@ -165,13 +180,17 @@ def _run_one(factory: sessionmaker[Session], job_id: str, now: datetime) -> bool
     return True
 
 
-def run_due_jobs(factory: sessionmaker[Session], *, worker: str, now: datetime | None = None) -> int:
-    """Claim and run every job due at ``now``; returns how many ran successfully."""
+def run_due_jobs(factory: sessionmaker[Session], *, worker: str, now: datetime | None = None,
+                 lane: str | None = None) -> int:
+    """Claim and run every job due at ``now`` (of one lane, or all); returns how many ran successfully."""
     ran = 0
     while True:
         moment = now or clock.now()
         with factory() as session, session.begin():
-            ids = claim_due_jobs(session, worker=worker, now=moment)
+            if lane == SLOW:
+                ids = claim_due_jobs(session, worker=worker, now=moment, limit=1, lease=SLOW_LEASE, lane=SLOW)
+            else:
+                ids = claim_due_jobs(session, worker=worker, now=moment, lane=lane)
         if not ids:
             return ran
         for job_id in ids:
@@ -191,6 +210,7 @@ class JobRunner:
 
     factory: sessionmaker[Session]
     poll_seconds: float = 1.0
+    lane: str | None = None  # FAST, SLOW, or None for every job (``accueil worker --once``, tests)
 
     def __post_init__(self) -> None:
         self._stop = threading.Event()
@@ -200,16 +220,24 @@ class JobRunner:
         name = worker_name()
         while not self._stop.is_set():
             try:
-                run_due_jobs(self.factory, worker=name)
+                run_due_jobs(self.factory, worker=name, lane=self.lane)
             except Exception:  # noqa: BLE001 - the loop must survive a database hiccup
                 log.exception("job runner pass failed")
             self._stop.wait(self.poll_seconds)
 
-    def start(self) -> None:
-        self._thread = threading.Thread(target=self.run_forever, name="accueil-jobs", daemon=True)
+    def start(self) -> JobRunner:
+        self._thread = threading.Thread(target=self.run_forever, name=f"accueil-jobs-{self.lane or 'all'}",
+                                        daemon=True)
         self._thread.start()
+        return self
 
     def stop(self) -> None:
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=10)
+
+
+def start_runners(factory: sessionmaker[Session], *, poll_seconds: float) -> list[JobRunner]:
+    """The two lanes, each in its own thread: quick jobs, and slow ones (OCR) one at a time."""
+    return [JobRunner(factory, poll_seconds=poll_seconds, lane=FAST).start(),
+            JobRunner(factory, poll_seconds=poll_seconds, lane=SLOW).start()]

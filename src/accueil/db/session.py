@@ -88,7 +88,7 @@ def write_lock_for(engine: Engine) -> SQLiteWriteLock | None:
 def make_engine(url: str, *, pool_size: int = 10) -> Engine:
     """SQLite gets WAL, foreign keys, a busy timeout and a fast write lock; PostgreSQL a pooled engine."""
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30},
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, hide_parameters=True,
                                pool_size=pool_size, max_overflow=4 * pool_size)
         database = engine.url.database
         lock = SQLiteWriteLock(database) if database and database != ":memory:" else None
@@ -169,7 +169,8 @@ def make_engine(url: str, *, pool_size: int = 10) -> Engine:
                 _release(dbapi_connection)
 
         return engine
-    return create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+    # hide_parameters: an error's message (logged, kept on a failed job) never carries a customer's words
+    return create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True, hide_parameters=True)
 
 
 class WalCheckpointer:

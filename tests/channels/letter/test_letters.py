@@ -178,3 +178,76 @@ def test_without_tesseract_the_letter_waits_for_a_person_and_is_read_once_it_is_
     run_due_jobs(runtime.factory, worker="test")
     scan = _scan(runtime, upload.scan_id)
     assert scan.status == ScanStatus.received and scan.match_reason == "customer_number" and not scan.warnings
+
+
+def test_an_invoice_number_of_another_customer_never_files_the_letter_on_them(runtime, cast):
+    """Only a number on a customer-number line may identify the sender, and never against the name and
+    address printed on the letter (review: an invoice number owned as Paul's filed Sophie's letter on Paul)."""
+    _customer(runtime, "Paul Martin", IdentityRef(IdentityKind.customer_number, "4521339"))
+    sophie = _customer(runtime, "Sophie Bernard",
+                       IdentityRef(IdentityKind.postal, "SOPHIE BERNARD / 3 RUE DU PORT / 13002 MARSEILLE"))
+    from accueil.channels.letter.sender import read_fields
+    from accueil.channels.letter.senders import find_sender
+
+    text = "Sophie Bernard\n3 rue du Port\n13002 Marseille\n\nObjet : facture 4521339 contestée\nTél. 0612345678\n"
+    with runtime.factory() as session:
+        found = find_sender(session, read_fields(text))
+        assert found is not None and found.customer_id == sophie and found.reason == "name_postcode"
+        labelled = read_fields("Sophie Bernard\n3 rue du Port\n13002 Marseille\nN° client : 4521339\n")
+        assert labelled.customer_numbers == ("4521339",)
+        assert find_sender(session, labelled) is None  # Paul's number, Sophie's name and address: a person decides
+
+
+def test_a_rolled_back_duplicate_upload_keeps_the_file_of_the_committed_one(runtime, cast):
+    data = letter_bytes(SampleLetter(subject="double clic"))
+    first = _upload(runtime, data)
+    with runtime.factory() as session:
+        session.begin()
+        session.query(LetterScan).delete()  # as if the first were not committed yet: the second writes the file
+        intake.do_upload_letter(session, data=data, file_name="b.png", uploaded_by_id=None, motif_code=None,
+                                queue_code=None, settings=runtime.settings, now=clock.now())
+        session.rollback()  # the loser of the race rolls back
+    scan = _scan(runtime, first.scan_id)
+    assert (runtime.settings.letters_dir / scan.storage_path).read_bytes() == data
+
+
+def test_a_file_that_breaks_the_reader_is_kept_unreadable_and_can_be_filed_by_hand(runtime, cast, monkeypatch):
+    upload = _upload(runtime, letter_bytes(SampleLetter(subject="cadre abîmé")))
+
+    def broken(*args, **kwargs):  # noqa: ANN002, ANN003 - a library failing on a strange file
+        raise TypeError("Missing dimensions")
+
+    monkeypatch.setattr(intake, "read_scan", broken)
+    run_due_jobs(runtime.factory, worker="test")
+    scan = _scan(runtime, upload.scan_id)
+    assert scan.status == ScanStatus.unreadable and "Missing dimensions" in scan.warnings
+    with runtime.factory() as session, session.begin():
+        filed = intake.do_file_letter(session, scan_id=scan.id, user_id=cast.users["alice"], customer_id=cast.david_id,
+                                      name="", address="", customer_number="", now=clock.now())
+        assert filed.status == ScanStatus.received and filed.match_reason == "chosen"
+
+
+def test_the_ocr_runs_without_holding_the_write_lock(runtime, cast, monkeypatch):
+    """While a letter is being read, other writers go on (on SQLite the writer's session takes the lock)."""
+    import threading
+    import time
+
+    upload = _upload(runtime, letter_bytes(SampleLetter(subject="verrou")))
+    started, release = threading.Event(), threading.Event()
+    real = intake.read_scan
+
+    def slow(*args, **kwargs):  # noqa: ANN002, ANN003
+        started.set()
+        release.wait(10)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(intake, "read_scan", slow)
+    reader = threading.Thread(target=run_due_jobs, args=(runtime.factory,), kwargs={"worker": "test"})
+    reader.start()
+    assert started.wait(10)
+    begun = time.monotonic()
+    _customer(runtime, "Pendant l'OCR", IdentityRef(IdentityKind.email, "pendant@example.fr"))  # another writer
+    waited = time.monotonic() - begun
+    release.set()
+    reader.join(30)
+    assert waited < 2 and _scan(runtime, upload.scan_id).status == ScanStatus.to_identify  # read (no such customer)

@@ -58,9 +58,10 @@ def letter_import(files: tuple[Path, ...], motif_code: str | None, queue_code: s
             if upload.duplicate:
                 outcomes["duplicate"] += 1
             elif read_now:
-                with runtime.factory() as session:
+                with runtime.read_factory() as session:  # the OCR below runs with no session open
                     scan = session.get(LetterScan, upload.scan_id)
-                    read = read_letter_file(runtime.settings, scan)
+                    session.expunge(scan)
+                read = read_letter_file(runtime.settings, scan)
                 with runtime.factory() as session, session.begin():
                     outcomes[do_file_read_letter(session, scan_id=upload.scan_id, read=read, now=clock.now())] += 1
             else:

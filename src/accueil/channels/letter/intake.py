@@ -14,18 +14,20 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from rapidfuzz import fuzz
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from accueil.channels.letter.models import LetterScan, ScanStatus
 from accueil.channels.letter.ocr import CONTENT_TYPES, UnreadableScan, read_scan, sniff_type
-from accueil.channels.letter.sender import LetterFields, read_fields
-from accueil.channels.letter.senders import find_sender
+from accueil.channels.letter.sender import LetterFields, plain, read_fields
+from accueil.channels.letter.senders import SURE_NAME_SCORE, find_sender
 from accueil.config import Settings
 from accueil.conversations.content import AttachmentIn, safe_filename, write_durably
 from accueil.conversations.models import ChannelKind, Motif
@@ -34,9 +36,10 @@ from accueil.core.errors import AccueilError, Conflict, NotFound, ValidationFail
 from accueil.customers.models import Customer, Identity, IdentityKind
 from accueil.customers.service import IdentityRef, access_customer, do_add_identity, normalise_identity
 from accueil.db.jobs import do_schedule_job, job_handler
-from accueil.db.session import WRITTEN_FILES, settings_of
+from accueil.db.session import settings_of
 from accueil.routing.models import Queue
 
+log = logging.getLogger(__name__)
 READ_KIND = "letter.read"
 NO_TEXT = "(courrier sans texte lisible : voir le scan joint / no readable text: see the attached scan)"
 
@@ -66,10 +69,9 @@ def do_upload_letter(session: Session, *, data: bytes, file_name: str, uploaded_
     if queue_code and session.scalar(select(Queue.id).where(Queue.code == queue_code)) is None:
         raise NotFound("unknown_queue", value=queue_code)
     relative = f"{now:%Y/%m}/{digest}{CONTENT_TYPES[content_type]}"
-    target = settings.letters_dir / relative
-    created = _write_durably(target, data)
-    if created:
-        session.info.setdefault(WRITTEN_FILES, []).append(target)
+    # Content-addressed: never removed on rollback (the same bytes may belong to a row committed by a
+    # concurrent upload of the same file; an orphan copy of them is harmless).
+    _write_durably(settings.letters_dir / relative, data)
     scan = LetterScan(sha256=digest, storage_path=relative, file_name=safe_filename(file_name or "scan")[:255],
                       content_type=content_type, size_bytes=len(data), uploaded_by_id=uploaded_by_id,
                       uploaded_at=now, motif_code=motif_code, queue_code=queue_code)
@@ -97,31 +99,49 @@ def preview_path(settings: Settings, scan: LetterScan) -> Path:
 
 
 def read_letter_file(settings: Settings, scan: LetterScan) -> dict[str, Any]:
-    """The OCR of a stored scan, from its cache if it was read before (no database work)."""
+    """The OCR of a stored scan, from its cache if it was read before (no database work). Never raises for
+    what is in the file: anything that goes wrong reading it is an outcome kept with the letter."""
     cache = ocr_cache_path(settings, scan)
     if cache.exists():
-        return json.loads(cache.read_text(encoding="utf-8"))
+        try:
+            return json.loads(cache.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            cache.unlink(missing_ok=True)  # a damaged cache is read again
     try:
         result = read_scan((settings.letters_dir / scan.storage_path).read_bytes(),
                            languages=settings.letter_ocr_languages, max_pages=settings.letter_max_pages)
     except UnreadableScan as exc:
         read: dict[str, Any] = {"unreadable": str(exc)[:500]}
+    except Exception as exc:  # noqa: BLE001 - a library failing on a strange file: kept, shown, never stuck
+        log.warning("letter %s could not be read: %s", scan.id, type(exc).__name__)
+        read = {"unreadable": f"{type(exc).__name__}: {str(exc)[:300]}"}
     else:
         read = {"text": result.text, "pages": result.pages, "confidence": result.confidence,
                 "warnings": list(result.warnings)}
         if result.preview_png:
             _write_durably(preview_path(settings, scan), result.preview_png)
-    if "ocr_unavailable" not in read.get("warnings", ()):  # installing Tesseract later reads it again
+    transient = any(w == "ocr_unavailable" or w.startswith("ocr_failed") for w in read.get("warnings", ()))
+    if not transient:  # a missing Tesseract or a timeout is read again later, for real
         _write_durably(cache, json.dumps(read, ensure_ascii=False).encode())
     return read
 
 
+@dataclass(frozen=True)
+class _ToRead:
+    id: str
+    storage_path: str
+    status: str
+
+
 def _prepare_read(factory: sessionmaker[Session], payload: dict[str, Any]) -> dict[str, Any]:
+    """The OCR, with no session open: on SQLite even a read on the writer's session takes the write lock."""
     with factory() as session:
         scan = session.get(LetterScan, payload["scan_id"])
-        if scan is None or scan.status != ScanStatus.pending:
-            return {"read": None}
-        return {"read": read_letter_file(settings_of(session), scan)}
+        settings = settings_of(session)
+        found = _ToRead(scan.id, scan.storage_path, scan.status) if scan is not None else None
+    if found is None or found.status != ScanStatus.pending:
+        return {"read": None}
+    return {"read": read_letter_file(settings, found)}  # type: ignore[arg-type]
 
 
 @job_handler(READ_KIND, prepare=_prepare_read)
@@ -133,6 +153,19 @@ def _read_job(session: Session, payload: dict, now: datetime) -> None:
 def own_postcodes(settings: Settings) -> frozenset[str]:
     return frozenset(word for word in settings.letter_company_address.replace("/", " ").split()
                      if len(word) == 5 and word.isdigit())
+
+
+def fields_of(settings: Settings, text: str | None) -> LetterFields:
+    """What the letter's text says, our own letterhead (postcode and name) told apart from the sender's."""
+    return read_fields(text or "", own_postcodes=own_postcodes(settings), own_name=settings.letter_company_name)
+
+
+def _address_is_theirs(session: Session, customer_id: str, fields: LetterFields) -> bool:
+    """The address read joins a customer only when the name on it is that customer's (else a person types it)."""
+    customer = session.get(Customer, customer_id)
+    if customer is None or not customer.display_name or not fields.sender_name:
+        return False
+    return fuzz.token_sort_ratio(plain(fields.sender_name), plain(customer.display_name)) >= SURE_NAME_SCORE
 
 
 def do_file_read_letter(session: Session, *, scan_id: str, read: dict[str, Any], now: datetime) -> str:
@@ -147,14 +180,15 @@ def do_file_read_letter(session: Session, *, scan_id: str, read: dict[str, Any],
     settings = settings_of(session)
     scan.text, scan.pages, scan.confidence = read["text"], read["pages"], read["confidence"]
     scan.warnings = "; ".join(read["warnings"])[:2000] or None
-    fields = read_fields(scan.text or "", own_postcodes=own_postcodes(settings))
+    fields = fields_of(settings, scan.text)
     scan.sender_name, scan.sender_address = fields.sender_name, fields.sender_address
     found = find_sender(session, fields)
     if found is None:
         scan.status = ScanStatus.to_identify
         return scan.status
     identities = [found.identity]
-    if fields.sender_address and found.identity.kind is not IdentityKind.postal:
+    if fields.sender_address and found.identity.kind is not IdentityKind.postal \
+            and _address_is_theirs(session, found.customer_id, fields):
         identities.append(IdentityRef(IdentityKind.postal, fields.sender_address))
     return _receive(session, scan, fields, identities=identities, reason=found.reason, now=now)
 
@@ -164,8 +198,9 @@ def do_read_again(session: Session, *, scan_id: str, now: datetime) -> LetterSca
     scan = session.get(LetterScan, scan_id)
     if scan is None:
         raise NotFound("not_found", kind="letter", id=scan_id)
-    if scan.status != ScanStatus.to_identify:
+    if scan.status not in (ScanStatus.to_identify, ScanStatus.unreadable):
         raise Conflict("letter_already_filed", status=scan.status)
+    ocr_cache_path(settings_of(session), scan).unlink(missing_ok=True)  # read for real, not from the cache
     scan.status, scan.warnings = ScanStatus.pending, None
     do_schedule_job(session, kind=READ_KIND, run_at=now, payload={"scan_id": scan.id},
                     dedupe_key=f"{READ_KIND}:{scan.id}:{now.timestamp()}", max_attempts=5, fresh=True)
@@ -181,7 +216,7 @@ def do_file_letter(session: Session, *, scan_id: str, user_id: str, customer_id:
     scan = session.get(LetterScan, scan_id)
     if scan is None:
         raise NotFound("not_found", kind="letter", id=scan_id)
-    if scan.status not in (ScanStatus.to_identify, ScanStatus.pending):
+    if scan.status not in (ScanStatus.to_identify, ScanStatus.pending, ScanStatus.unreadable):
         raise Conflict("letter_already_filed", status=scan.status)
     refs = []
     if address.strip():
@@ -206,7 +241,7 @@ def do_file_letter(session: Session, *, scan_id: str, user_id: str, customer_id:
         reason = "new"
     scan.filed_by_id = user_id
     scan.sender_name = name.strip()[:200] or scan.sender_name
-    fields = read_fields(scan.text or "", own_postcodes=own_postcodes(settings_of(session)))
+    fields = fields_of(settings_of(session), scan.text)
     if _receive(session, scan, fields, identities=refs, reason=reason, now=now) != ScanStatus.received:
         raise ValidationFailed("letter_refused", reason=scan.warnings or "")
     return scan

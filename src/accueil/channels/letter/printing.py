@@ -9,6 +9,7 @@ the window of a French DL envelope (La Poste's standard window, right side).
 from __future__ import annotations
 
 import io
+import textwrap
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -97,9 +98,15 @@ def render_letter(content: LetterContent) -> bytes:
     if content.subject:
         story.append(Paragraph(f"<b>{words['subject']}</b> : {escape(content.subject)}", small))
     story.append(Spacer(1, 8 * mm))
-    for paragraph in content.body.replace("\r\n", "\n").split("\n\n"):
-        if paragraph.strip():
-            story.append(Paragraph(escape(paragraph.strip()).replace("\n", "<br/>"), body))
+    # One flowable per line (a blank line is a space): reportlab splits a long paragraph across pages in
+    # time that grows much faster than its length, and this runs inside the reply's transaction.
+    tight = ParagraphStyle("line", parent=body, spaceAfter=0)
+    for line in content.body.replace("\r\n", "\n").strip().split("\n"):
+        if not line.strip():
+            story.append(Spacer(1, 3 * mm))
+        for piece in textwrap.wrap(line, 1500, break_long_words=True, break_on_hyphens=False) or [""]:
+            if piece.strip():
+                story.append(Paragraph(escape(piece), tight))
     story.append(Spacer(1, 6 * mm))
     story.extend(Paragraph(escape(line), body if index == 0 else small)
                  for index, line in enumerate(content.signature) if line)

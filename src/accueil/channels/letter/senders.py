@@ -1,21 +1,21 @@
 """Who wrote a letter: the customers the fields read on it point to, sure or only likely.
 
-Sure means one customer and a reason a mailroom would accept: a customer number printed on the letter
-that is on file, or the sender's name (fuzzy, to survive OCR) on a postal address of that customer with
-the same postcode, far ahead of any other. Anything less is a list of candidates for a person to choose
+Sure means one customer and a reason a mailroom would accept: a number on a "customer number" line of
+the letter that is on file (and no name and address on the letter pointing to somebody else), or the
+sender's name (fuzzy, to survive OCR, civility left out) on a postal address of that customer with the
+same postcode, far ahead of any other. Anything less is a list of candidates for a person to choose
 from, never a guess filed on somebody's case.
 """
 
 from __future__ import annotations
 
-import unicodedata
 from dataclasses import dataclass
 
 from rapidfuzz import fuzz
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from accueil.channels.letter.sender import LetterFields
+from accueil.channels.letter.sender import LetterFields, plain
 from accueil.customers.models import Customer, Identity, IdentityKind
 from accueil.customers.service import IdentityRef, access_customer
 
@@ -39,16 +39,11 @@ class Candidate:
     score: float
 
 
-def _plain(text: str) -> str:
-    text = unicodedata.normalize("NFKD", text)
-    return "".join(c for c in text if not unicodedata.combining(c)).upper()
-
-
-def _by_number(session: Session, fields: LetterFields) -> list[tuple[str, IdentityRef]]:
-    if not fields.number_candidates:
+def _by_number(session: Session, numbers: tuple[str, ...]) -> list[tuple[str, IdentityRef]]:
+    if not numbers:
         return []
     rows = session.execute(select(Identity.customer_id, Identity.value).where(
-        Identity.kind == IdentityKind.customer_number, Identity.value.in_(fields.number_candidates))).all()
+        Identity.kind == IdentityKind.customer_number, Identity.value.in_(numbers))).all()
     found: dict[str, IdentityRef] = {}
     for row in rows:
         owner = access_customer(session, row.customer_id).id
@@ -62,33 +57,41 @@ def _by_name_and_postcode(session: Session, fields: LetterFields) -> list[tuple[
     rows = session.execute(select(Identity.customer_id, Identity.value).where(
         Identity.kind == IdentityKind.postal,
         or_(Identity.value.like(f"% / {fields.postcode} %"), Identity.value.like(f"% / {fields.postcode}")),
-    ).limit(MAX_ADDRESSES)).all()
-    name = _plain(fields.sender_name)
+    ).order_by(Identity.value).limit(MAX_ADDRESSES)).all()
+    name = plain(fields.sender_name)
     best: dict[str, tuple[float, IdentityRef]] = {}
+    owners: dict[str, str] = {}
     for row in rows:
-        score = fuzz.token_sort_ratio(name, row.value.split(" / ")[0])
-        owner = access_customer(session, row.customer_id).id
+        score = fuzz.token_sort_ratio(name, plain(row.value.split(" / ")[0]))
+        if row.customer_id not in owners:
+            owners[row.customer_id] = access_customer(session, row.customer_id).id
+        owner = owners[row.customer_id]
         if owner not in best or score > best[owner][0]:
             best[owner] = (score, IdentityRef(IdentityKind.postal, row.value))
     return sorted(((owner, score, ref) for owner, (score, ref) in best.items()), key=lambda item: -item[1])
 
 
 def find_sender(session: Session, fields: LetterFields) -> Sender | None:
-    numbered = _by_number(session, fields)
-    if len(numbered) == 1:
-        return Sender(numbered[0][0], "customer_number", numbered[0][1])
+    """The sender when sure (see the module docstring), else None: a person chooses."""
+    named = _by_name_and_postcode(session, fields)
+    sure_name = named[0] if named and named[0][1] >= SURE_NAME_SCORE and (
+        len(named) == 1 or named[1][1] < named[0][1] - MARGIN) else None
+    numbered = _by_number(session, fields.customer_numbers)
     if len(numbered) > 1:
         return None  # two customers' numbers on one letter: a person decides
-    named = _by_name_and_postcode(session, fields)
-    if named and named[0][1] >= SURE_NAME_SCORE and (len(named) == 1 or named[1][1] < named[0][1] - MARGIN):
-        return Sender(named[0][0], "name_postcode", named[0][2])
+    if len(numbered) == 1:
+        if sure_name is not None and sure_name[0] != numbered[0][0]:
+            return None  # the number is one customer's, the name and address another's
+        return Sender(numbered[0][0], "customer_number", numbered[0][1])
+    if sure_name is not None:
+        return Sender(sure_name[0], "name_postcode", sure_name[2])
     return None
 
 
 def candidates(session: Session, fields: LetterFields, *, limit: int = 8) -> list[Candidate]:
     """Customers the letter may be from, best first, for the mailroom's choice."""
     scored: dict[str, tuple[str, float]] = {}
-    for owner, _ref in _by_number(session, fields):
+    for owner, _ref in _by_number(session, fields.number_candidates):
         scored[owner] = ("customer_number", 100.0)
     for owner, score, _ref in _by_name_and_postcode(session, fields):
         if score >= 50 and owner not in scored:
@@ -100,9 +103,9 @@ def candidates(session: Session, fields: LetterFields, *, limit: int = 8) -> lis
                 Customer.merged_into_id.is_(None),
                 or_(*(Customer.display_name.ilike(f"%{word.replace('%', '').replace('_', '')}%") for word in words)),
             ).limit(200)).all()
-            name = _plain(fields.sender_name)
+            name = plain(fields.sender_name)
             for row in rows:
-                score = float(fuzz.token_sort_ratio(name, _plain(row.display_name or "")))
+                score = float(fuzz.token_sort_ratio(name, plain(row.display_name or "")))
                 if score >= 60 and row.id not in scored:
                     scored[row.id] = ("name", score)
     ordered = sorted(scored.items(), key=lambda item: -item[1][1])[:limit]

@@ -21,7 +21,6 @@ from starlette.datastructures import UploadFile
 
 from accueil.channels.letter import intake
 from accueil.channels.letter.models import LetterScan, ScanStatus
-from accueil.channels.letter.sender import read_fields
 from accueil.channels.letter.senders import candidates
 from accueil.conversations.models import Motif
 from accueil.core import clock
@@ -35,7 +34,7 @@ from accueil.web.session import WebUser, check_csrf, current_user, require_role
 
 router = APIRouter(prefix="/mailroom", include_in_schema=False)
 STATUSES = (ScanStatus.pending, ScanStatus.to_identify, ScanStatus.received, ScanStatus.unreadable)
-MAX_FILES = 50
+MAX_FILES = 10  # ten scans at the attachment limit stay under the request size limit
 
 
 async def mailroom_user(user: WebUser = Depends(current_user)) -> WebUser:
@@ -136,9 +135,9 @@ async def _detail(request: Request, user: WebUser, scan_id: str, *, error: str |
     def read() -> dict:
         with rt.read_factory() as session:
             scan = _scan(session, scan_id)
-            fields = read_fields(scan.text or "", own_postcodes=intake.own_postcodes(rt.settings))
+            fields = intake.fields_of(rt.settings, scan.text)
             return {"scan": scan, "fields": fields, "candidates": candidates(session, fields)
-                    if scan.status in (ScanStatus.to_identify, ScanStatus.pending) else [],
+                    if scan.status in (ScanStatus.to_identify, ScanStatus.unreadable) else [],
                     "has_preview": intake.preview_path(rt.settings, scan).exists()}
 
     context = await run_in_threadpool(read)
