@@ -5,8 +5,8 @@ from __future__ import annotations
 import hashlib
 import html
 import os
-import tempfile
 import re
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
