@@ -148,3 +148,12 @@ def template_payload(session: Session, delivery: Delivery, message: Message) -> 
     if use is None:
         return {}
     return {"template": {"name": use.name, "language": use.language, "variables": list(use.variables)}}
+
+
+def reply_options(session: Session, *, customer_id: str, preferred_language: str, now: datetime) -> dict[str, Any]:
+    """What the console offers on a WhatsApp exchange: the window (free text, time left) and, for when it is
+    closed, the approved templates with their number of variables, the customer's language first."""
+    approved = templates(session, approved_only=True)
+    approved.sort(key=lambda t: (t.language != preferred_language, t.name))
+    return {"window": window_of(session, customer_id, now),
+            "templates": [{"template": t, "variables": variable_count(t.body)} for t in approved]}
