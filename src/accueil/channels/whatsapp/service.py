@@ -30,7 +30,15 @@ from accueil.channels.whatsapp.payload import WaDelivery, WaMessage
 from accueil.channels.whatsapp.window import WindowState, window_state
 from accueil.config import Settings
 from accueil.conversations.content import AttachmentIn, safe_filename
-from accueil.conversations.models import Attachment, Case, CaseStatus, ChannelKind, Direction, Interaction, Message
+from accueil.conversations.models import (
+    Attachment,
+    Case,
+    CaseStatus,
+    ChannelKind,
+    Direction,
+    Interaction,
+    Message,
+)
 from accueil.conversations.receive import (
     ConversationConfig,
     InboundContact,
