@@ -13,6 +13,7 @@ Rules:
     scope <scope>       an API token carrying that scope
     web <roles>         a signed-in web session of one of the roles (staff = every role but none else)
     twilio              only a request signed by Twilio: every caller here is refused
+    meta                only a request signed with the Meta app secret (or its verify token): all refused here
 """
 
 from __future__ import annotations
@@ -91,6 +92,8 @@ POST   /webhooks/twilio/ivr/closed                           twilio
 POST   /webhooks/twilio/voicemail                            twilio
 POST   /webhooks/twilio/hold                                 twilio
 POST   /webhooks/twilio/status                               twilio
+GET    /webhooks/whatsapp                                    meta
+POST   /webhooks/whatsapp                                    meta
 GET    /api/v1/public/agencies                               public
 GET    /api/v1/public/agencies/{code}/slots                  public
 POST   /api/v1/public/appointments                           public
@@ -124,6 +127,7 @@ POST   /agent/items/{interaction_id}/wrapup-end              web staff
 GET    /agent/cases/{case_id}                                web staff
 GET    /agent/attachments/{attachment_id}                    web staff
 POST   /agent/cases/{case_id}/reply                          web staff
+POST   /agent/cases/{case_id}/whatsapp-template              web staff
 POST   /agent/cases/{case_id}/resolve                        web staff
 POST   /agent/cases/{case_id}/motif                          web staff
 POST   /agent/items/{interaction_id}/transfer                web staff
@@ -203,7 +207,7 @@ LIMITED_SCOPES = ["cases:read"]
 class Rule:
     method: str
     path: str
-    kind: str  # public | token | scope | web | twilio
+    kind: str  # public | token | scope | web | twilio | meta
     values: frozenset[str]  # the scope, or the roles allowed
 
 
@@ -288,7 +292,7 @@ def allowed(rule: Rule, caller: Caller) -> bool:
         return next(iter(rule.values)) in caller.scopes
     if rule.kind == "web":
         return caller.role is not None and caller.role.value in rule.values
-    return False  # twilio: no caller here signs like Twilio
+    return False  # twilio, meta: no caller here signs like Twilio or Meta
 
 
 def refusal_is_right(rule: Rule, caller: Caller, status: int, location: str) -> bool:
@@ -296,7 +300,7 @@ def refusal_is_right(rule: Rule, caller: Caller, status: int, location: str) -> 
     and a page sends a stranger to the sign-in form."""
     if rule.kind in ("scope", "token"):
         return status == (403 if caller.token else 401)
-    if rule.kind == "twilio":
+    if rule.kind in ("twilio", "meta"):
         return status == 403
     if caller.role is None:  # a page, nobody signed in
         if rule.method == "GET" and rule.path != "/live":

@@ -216,6 +216,14 @@ def demo(days: int, customers: int, seed: int, serve_after: bool, host: str, por
         if mail_settings.mail_outbox_maildir and not mail_settings.smtp_host:
             click.echo(f"  Mail sent to customers (replies, acknowledgements) lands in the Maildir\n"
                        f"  {mail_settings.mail_outbox_maildir} (read it with `mutt -f` or Python's mailbox).\n")
+        os.environ.setdefault("ACCUEIL_WHATSAPP_QUEUE", "messagerie")
+        if not settings.whatsapp_access_token:  # no Meta account: WhatsApp replies go to a local folder
+            from accueil.channels.whatsapp.simulator import DEMO_APP_SECRET
+
+            os.environ.setdefault("ACCUEIL_WHATSAPP_APP_SECRET", DEMO_APP_SECRET)
+            os.environ.setdefault("ACCUEIL_WHATSAPP_OUTBOX_DIR", str((settings.data_dir / "whatsapp-outbox").resolve()))
+            click.echo("  WhatsApp: `accueil whatsapp simulate --from +33612345678 --text \"Bonjour\"` posts a signed\n"
+                       f"  Cloud API delivery; replies land as JSON in {os.environ['ACCUEIL_WHATSAPP_OUTBOX_DIR']}.\n")
         click.echo("  Letters: `accueil letter sample letter.png` draws a scanned letter from a demo customer;\n"
                    "  upload it on the Mailroom page (Courrier) and see the text read and the case it joined.\n")
         if live:
@@ -233,8 +241,10 @@ if __name__ == "__main__":  # pragma: no cover
 
 from accueil.channels.email.cli import mail  # noqa: E402
 from accueil.channels.letter.cli import letter  # noqa: E402
+from accueil.channels.whatsapp.cli import whatsapp  # noqa: E402
 from accueil.workforce.cli import wfm  # noqa: E402 - registered last: its imports are heavy and lazy
 
 main.add_command(mail)
 main.add_command(letter)
+main.add_command(whatsapp)
 main.add_command(wfm)

@@ -92,6 +92,16 @@ class Settings(BaseSettings):
     sms_gateway_url: str = ""
     sms_gateway_token: str = ""
     sms_sender: str = ""
+    # --- WhatsApp Business, Meta's Cloud API (channels/whatsapp, docs/channels.md) ---
+    whatsapp_app_secret: str = ""  # signs every webhook (X-Hub-Signature-256); empty: every delivery refused
+    whatsapp_verify_token: str = ""  # echoed in Meta's subscription handshake (GET /webhooks/whatsapp)
+    whatsapp_api_url: str = "https://graph.facebook.com/v21.0"  # the Graph API: messages out, media in
+    whatsapp_access_token: str = ""
+    whatsapp_phone_number_id: str = ""  # the business number messages leave from
+    whatsapp_media_hosts: str = "lookaside.fbsbx.com"  # where media downloads may go, besides the API's host
+    whatsapp_outbox_dir: str = ""  # no access token: messages sent are written here as JSON (the demo's)
+    whatsapp_queue: str = "whatsapp"  # the queue and motif of a customer's new WhatsApp conversation
+    whatsapp_motif: str = ""
     # --- web chat (channels/chat) ---
     chat_queue: str = "chat"
     chat_max_message_chars: int = Field(default=2000, ge=1, le=100_000)

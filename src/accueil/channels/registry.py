@@ -34,6 +34,9 @@ from accueil.channels.visit import service as visit_service
 from accueil.channels.voice import adapter as voice_adapter
 from accueil.channels.voice import controls as voice_controls
 from accueil.channels.voice.controls import AcceptedCallConnector
+from accueil.channels.whatsapp import adapter as whatsapp_adapter
+from accueil.channels.whatsapp import service as whatsapp_service
+from accueil.channels.whatsapp import templates as whatsapp_templates
 from accueil.config import Settings
 from accueil.conversations import service as conversations_service
 from accueil.conversations.models import ChannelKind
@@ -67,6 +70,9 @@ CHANNELS: tuple[Channel, ...] = (
     Channel(ChannelKind.letter, job_modules=(letter_intake, letter_reply)),  # the mailroom page is in web/views
     Channel(ChannelKind.sms, adapters=lambda settings: [HttpSmsGateway.from_settings(settings)],
             job_modules=(messaging_outbox,)),  # replies on SMS, WhatsApp and social exchanges
+    Channel(ChannelKind.whatsapp, adapters=whatsapp_adapter.providers_from,
+            job_modules=(messaging_outbox, whatsapp_service, whatsapp_templates),  # media fetch; window policy
+            routers=("accueil.channels.whatsapp.api:router",)),
 )
 
 # Job handlers that belong to no channel (a case's SLA timer).

@@ -28,6 +28,25 @@ ERROR_MESSAGES: dict[str, dict[str, str]] = {
                               "fr": "Sécurité IMAP inconnue {value!r} (ssl, starttls ou none)."},
     "no_recipient": {"en": "The customer has no {channel} address to send this reply to.",
                      "fr": "Le client n'a pas d'adresse {channel} à laquelle envoyer cette réponse."},
+    "whatsapp_window_closed": {
+        "en": "More than 24 hours have passed since the customer's last WhatsApp message: WhatsApp only allows "
+              "an approved template now, until the customer writes again.",
+        "fr": "Plus de 24 heures se sont écoulées depuis le dernier message WhatsApp du client : WhatsApp "
+              "n'autorise plus qu'un modèle approuvé, jusqu'à ce que le client écrive de nouveau."},
+    "whatsapp_template_not_approved": {
+        "en": "The WhatsApp template {name} ({language}) is not approved by Meta: it cannot be sent.",
+        "fr": "Le modèle WhatsApp {name} ({language}) n'est pas approuvé par Meta : il ne peut pas être envoyé."},
+    "whatsapp_template_variables": {
+        "en": "The template {name} needs {expected} value(s), each on one line and not empty.",
+        "fr": "Le modèle {name} demande {expected} valeur(s), chacune sur une ligne et non vide."},
+    "whatsapp_template_numbering": {
+        "en": "Template variables must be numbered {{{{1}}}}, {{{{2}}}}… without a gap (found {found}).",
+        "fr": "Les variables d'un modèle se numérotent {{{{1}}}}, {{{{2}}}}… sans trou (trouvé {found})."},
+    "whatsapp_template_exists": {"en": "The WhatsApp template {name} ({language}) already exists.",
+                                 "fr": "Le modèle WhatsApp {name} ({language}) existe déjà."},
+    "whatsapp_not_the_channel": {
+        "en": "This case's current exchange is not on WhatsApp: a WhatsApp template cannot be sent on it.",
+        "fr": "L'échange en cours de ce dossier n'est pas sur WhatsApp : un modèle WhatsApp ne peut pas y être envoyé."},
     "letter_empty": {"en": "{file}: the file is empty.", "fr": "{file} : le fichier est vide."},
     "letter_type": {"en": "{file}: not a scanned letter ({allowed} only).",
                     "fr": "{file} : ce n'est pas un courrier scanné ({allowed} seulement)."},

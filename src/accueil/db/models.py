@@ -7,6 +7,7 @@ from accueil.channels.letter import models as letter_models  # noqa: F401
 from accueil.channels.messaging import models as messaging_models  # noqa: F401
 from accueil.channels.visit import models as visit_models  # noqa: F401
 from accueil.channels.voice import models as voice_models  # noqa: F401
+from accueil.channels.whatsapp import models as whatsapp_models  # noqa: F401
 from accueil.conversations import models as conversations_models  # noqa: F401
 from accueil.customers import models as customers_models  # noqa: F401
 from accueil.db import idempotency, jobs  # noqa: F401

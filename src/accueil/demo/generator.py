@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from accueil.channels.email.forms import do_add_form
 from accueil.channels.email.mailboxes import do_add_mailbox
+from accueil.channels.whatsapp.templates import do_add_template
 from accueil.config import Settings
 from accueil.conversations.canned import do_save_canned_response
 from accueil.conversations.models import Case, CaseStatus, ChannelKind, Motif, Outcome
@@ -178,6 +179,8 @@ class _Builder:
                               target_kind=TargetKind(kind), target_percent=percent, target_seconds=seconds,
                               opening_hours={} if channel in ASYNC else _office_hours()))
         session.flush()
+        for name, language, body, approved in ref.WHATSAPP_TEMPLATES:
+            do_add_template(session, name=name, language=language, body=body, approved=approved)
         for address, name, motif_code, queue_code in ref.MAILBOXES:
             do_add_mailbox(session, address=address, name=name, motif_code=motif_code, queue_code=queue_code)
         for code, title_fr, title_en, mailbox, queue_code, motif_codes in ref.FORMS:

@@ -160,6 +160,17 @@ RESOLUTION_CODES = ["info_donnee", "geste_commercial", "remboursement_effectue",
                     "retour_accepte", "acces_retabli", "transmis_transporteur"]
 
 # Canned responses (code, title fr, title en, body fr, body en, motif or None).
+# WhatsApp message templates as registered with Meta (name, language, body, approved): outside the 24-hour
+# window only an approved one may be sent; the draft shows the refusal.
+WHATSAPP_TEMPLATES = [
+    ("suivi_dossier", "fr", "Bonjour {{1}}, nous avons du nouveau sur votre demande {{2}}. Répondez à ce message "
+                            "pour en parler avec un conseiller.", True),
+    ("suivi_dossier", "en", "Hello {{1}}, we have news about your request {{2}}. Reply to this message to talk "
+                            "with an advisor.", True),
+    ("relance_colis", "fr", "Bonjour {{1}}, avez-vous bien reçu votre colis ?", True),
+    ("promotion_hiver", "fr", "Les soldes d'hiver commencent le {{1}} !", False),
+]
+
 CANNED_RESPONSES = [
     ("accuse_reception", "Accusé de réception", "Acknowledgement",
      "Bonjour {customer_name},\n\nNous avons bien reçu votre demande {case_reference} et nous en occupons.\n\n"

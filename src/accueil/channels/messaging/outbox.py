@@ -12,8 +12,9 @@ forward (``do_record_status``), never backwards, whatever order they arrive in.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -36,6 +37,9 @@ MESSAGING = frozenset(RECIPIENT_KIND)
 # A send policy: looks at the exchange and the reply about to be sent; raises an AccueilError to refuse it.
 SendPolicy = Callable[[Session, Interaction, Message], None]
 _POLICIES: dict[ChannelKind, list[SendPolicy]] = {}
+# What a channel adds to the outbound message of a delivery (a WhatsApp template's name and variables…).
+OutboundExtra = Callable[[Session, Delivery, Message], Mapping[str, Any]]
+_EXTRAS: dict[ChannelKind, list[OutboundExtra]] = {}
 
 
 def send_policy(*kinds: ChannelKind) -> Callable[[SendPolicy], SendPolicy]:
@@ -45,6 +49,17 @@ def send_policy(*kinds: ChannelKind) -> Callable[[SendPolicy], SendPolicy]:
         for kind in kinds:
             _POLICIES.setdefault(kind, []).append(policy)
         return policy
+
+    return register
+
+
+def outbound_extra(*kinds: ChannelKind) -> Callable[[OutboundExtra], OutboundExtra]:
+    """Register what the sending job adds to ``OutboundMessage.extra`` on these channels."""
+
+    def register(extra: OutboundExtra) -> OutboundExtra:
+        for kind in kinds:
+            _EXTRAS.setdefault(kind, []).append(extra)
+        return extra
 
     return register
 
@@ -94,8 +109,10 @@ def _send(session: Session, payload: dict, now: datetime) -> None:
     root = settings_of(session).attachments_dir
     attachments = [(a.filename, a.content_type, (root / a.storage_path).read_bytes())
                    for a in session.scalars(select(Attachment).where(Attachment.message_id == message.id))]
-    provider_id = adapter.send(OutboundMessage(to=delivery.recipient, text=message.body_text, extra={
-        "delivery_id": delivery.id, "attachments": attachments}))
+    extra: dict[str, Any] = {"delivery_id": delivery.id, "attachments": attachments}
+    for add in _EXTRAS.get(ChannelKind(delivery.channel), ()):
+        extra.update(add(session, delivery, message))
+    provider_id = adapter.send(OutboundMessage(to=delivery.recipient, text=message.body_text, extra=extra))
     delivery.provider, delivery.status, delivery.sent_at = adapter.name, DeliveryStatus.sent, now
     if isinstance(provider_id, str) and provider_id:
         delivery.provider_message_id = provider_id[:200]

@@ -21,6 +21,7 @@ from accueil.channels.callback.models import Callback
 from accueil.channels.callback.service import do_schedule_callback
 from accueil.channels.voice.controls import do_transfer_call, is_call
 from accueil.channels.voice.queries import caller_cards, calls_by_interaction
+from accueil.channels.whatsapp import templates as whatsapp_templates
 from accueil.conversations import canned
 from accueil.conversations import queries as conversation_queries
 from accueil.conversations import service as conversations
@@ -111,7 +112,11 @@ def _conversation(session: Session, user: WebUser, case_id: str) -> dict:
     latest = session.scalar(select(Interaction.channel).where(Interaction.case_id == case.id)
                             .order_by(Interaction.arrived_at.desc()).limit(1))
     items = routing_queries.held_in_case(session, user.user_id, case.id)
+    channel = latest.value if latest else case.first_channel.value
     return {
+        "whatsapp": whatsapp_templates.reply_options(session, customer_id=customer.id, now=clock.now(),
+                                                     preferred_language=customer.preferred_language)
+        if channel == "whatsapp" else None,
         "motifs": list(session.scalars(select(Motif).where(Motif.active.is_(True)).order_by(Motif.code))),
         "canned": canned.canned_responses(session, motif_id=case.motif_id),
         "transfer_queues": transfer_queues(session, items),
@@ -123,7 +128,7 @@ def _conversation(session: Session, user: WebUser, case_id: str) -> dict:
         "callbacks": list(session.scalars(select(Callback).where(Callback.case_id == case.id)
                                           .order_by(Callback.due_at.desc()).limit(5))),
         "phones": [i.value for i in customer.identities if i.kind.value == "phone"],
-        "interaction_ids": set(held), "channel": latest.value if latest else case.first_channel.value,
+        "interaction_ids": set(held), "channel": channel,
         "calls": calls_by_interaction(session, [i.interaction_id for i in items]),
     }
 
@@ -315,6 +320,18 @@ async def reply(request: Request, case_id: str, body: str = Form(""), internal: 
             s, case_id=case_id, author_user_id=user.user_id, body_text=body, config=config))
     return await _case_action(request, user, case_id, lambda s: conversations.do_reply(
         s, case_id=case_id, author_user_id=user.user_id, body_text=body, config=config))
+
+
+@router.post("/cases/{case_id}/whatsapp-template")
+async def whatsapp_template(request: Request, case_id: str, user: WebUser = Depends(agent_user)) -> Response:
+    """An approved WhatsApp template with its variables: what may still be sent once the 24-hour window closed."""
+    form = await request.form()
+    template_id = str(form.get("template_id") or "")
+    variables = [str(v) for v in form.getlist("variable")]
+    config = request.app.state.runtime.conversation_config
+    return await _case_action(request, user, case_id, lambda s: whatsapp_templates.do_send_template(
+        s, case_id=case_id, template_id=template_id, variables=variables, author_user_id=user.user_id,
+        config=config))
 
 
 @router.get("/attachments/{attachment_id}")
