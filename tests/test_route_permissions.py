@@ -13,6 +13,7 @@ Rules:
     scope <scope>       an API token carrying that scope
     web <roles>         a signed-in web session of one of the roles (staff = every role but none else)
     twilio              only a request signed by Twilio: every caller here is refused
+    signed              only a request signed with the SMS webhook secret: every caller here is refused
 """
 
 from __future__ import annotations
@@ -91,6 +92,10 @@ POST   /webhooks/twilio/ivr/closed                           twilio
 POST   /webhooks/twilio/voicemail                            twilio
 POST   /webhooks/twilio/hold                                 twilio
 POST   /webhooks/twilio/status                               twilio
+POST   /webhooks/twilio/sms                                  twilio
+POST   /webhooks/twilio/sms/status                           twilio
+POST   /webhooks/sms                                         signed
+POST   /webhooks/sms/status                                  signed
 GET    /api/v1/public/agencies                               public
 GET    /api/v1/public/agencies/{code}/slots                  public
 POST   /api/v1/public/appointments                           public
@@ -288,7 +293,7 @@ def allowed(rule: Rule, caller: Caller) -> bool:
         return next(iter(rule.values)) in caller.scopes
     if rule.kind == "web":
         return caller.role is not None and caller.role.value in rule.values
-    return False  # twilio: no caller here signs like Twilio
+    return False  # twilio, signed: no caller here signs like the provider
 
 
 def refusal_is_right(rule: Rule, caller: Caller, status: int, location: str) -> bool:
@@ -296,7 +301,7 @@ def refusal_is_right(rule: Rule, caller: Caller, status: int, location: str) -> 
     and a page sends a stranger to the sign-in form."""
     if rule.kind in ("scope", "token"):
         return status == (403 if caller.token else 401)
-    if rule.kind == "twilio":
+    if rule.kind in ("twilio", "signed"):
         return status == 403
     if caller.role is None:  # a page, nobody signed in
         if rule.method == "GET" and rule.path != "/live":
