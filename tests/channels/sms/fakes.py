@@ -9,6 +9,23 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs
 
+from accueil.channels.voice.twilio import expected_signature
+from tests.factories import DAVID_PHONE
+
+TOKEN = "sms-auth-token"
+OURS = "+33700000001"
+
+
+def signed_post(http, server_url, path, params, token=TOKEN):
+    return http.post(path, data=params, headers={"X-Twilio-Signature": expected_signature(token, server_url + path,
+                                                                                          params)})
+
+
+def sms(sid: str, body: str = "Bonjour, où en est ma commande ?", sender: str = DAVID_PHONE, **extra: str) -> dict:
+    return {"MessageSid": sid, "SmsSid": sid, "AccountSid": "AC1", "From": sender, "To": OURS, "Body": body,
+            "NumMedia": "0", **extra}
+
+
 PNG = base64.b64decode("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==")
 
 

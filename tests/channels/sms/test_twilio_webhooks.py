@@ -6,55 +6,16 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pytest
 from sqlalchemy import func, select
 
 from accueil.channels.messaging.models import Delivery, DeliveryStatus
-from accueil.channels.sms.adapter import TwilioSms
-from accueil.channels.voice.twilio import expected_signature
 from accueil.conversations.models import Attachment, Case, ChannelKind, Interaction, Message
 from accueil.conversations.receive import do_receive_inbound
 from accueil.core import clock
 from accueil.db.jobs import run_due_jobs
-from accueil.routing.models import Queue, RoutingItem, TargetKind
-from tests.channels.sms.fakes import start_fake_twilio
-from tests.factories import DAVID_PHONE, contact, use_adapters
-
-TOKEN = "sms-auth-token"
-OURS = "+33700000001"
-
-
-def signed_post(http, server_url, path, params, token=TOKEN):
-    return http.post(path, data=params, headers={"X-Twilio-Signature": expected_signature(token, server_url + path,
-                                                                                          params)})
-
-
-def sms(sid: str, body: str = "Bonjour, où en est ma commande ?", sender: str = DAVID_PHONE, **extra: str) -> dict:
-    return {"MessageSid": sid, "SmsSid": sid, "AccountSid": "AC1", "From": sender, "To": OURS, "Body": body,
-            "NumMedia": "0", **extra}
-
-
-@pytest.fixture
-def sms_queue(runtime, cast, monkeypatch):
-    monkeypatch.setattr(runtime.settings, "twilio_auth_token", TOKEN)
-    monkeypatch.setattr(runtime.settings, "sms_queue", "sms")
-    with runtime.factory() as session, session.begin():
-        session.add(Queue(code="sms", name_fr="SMS", name_en="SMS", channel="sms", level=1,
-                          target_kind=TargetKind.reply_delay, target_percent=90, target_seconds=3600))
-    return "sms"
-
-
-@pytest.fixture
-def fake_twilio(runtime, monkeypatch):
-    fake, server = start_fake_twilio()
-    monkeypatch.setattr(runtime.settings, "twilio_api_base", fake.url)
-    monkeypatch.setattr(runtime.settings, "twilio_account_sid", "AC1")
-    restore = use_adapters(runtime, TwilioSms(account_sid="AC1", auth_token=TOKEN, sender="+33700000009",
-                                              senders={"sms": OURS}, api_base=fake.url))
-    yield fake
-    restore()
-    server.shutdown()
-
+from accueil.routing.models import Queue, RoutingItem
+from tests.channels.sms.fakes import OURS, signed_post, sms
+from tests.factories import DAVID_PHONE, contact
 
 def count(runtime, model) -> int:
     with runtime.factory() as session:
