@@ -17,6 +17,7 @@ from accueil.routing.models import Queue, RoutingItem
 from tests.channels.sms.fakes import OURS, signed_post, sms
 from tests.factories import DAVID_PHONE, contact
 
+
 def count(runtime, model) -> int:
     with runtime.factory() as session:
         return session.scalar(select(func.count()).select_from(model))

@@ -45,7 +45,12 @@ from accueil.conversations.receive import ConversationConfig, InboundContact, do
 from accueil.core import clock
 from accueil.core.ids import id_at
 from accueil.customers.models import IdentityKind
-from accueil.customers.service import IdentityRef, access_customer, find_customer_by_identity, normalise_identity
+from accueil.customers.service import (
+    IdentityRef,
+    access_customer,
+    find_customer_by_identity,
+    normalise_identity,
+)
 from accueil.db.idempotency import IdempotencyRecord
 from accueil.db.session import queue_event
 from accueil.routing.models import Queue

@@ -22,7 +22,15 @@ from sqlalchemy.orm import Session
 from accueil.channels.base import OutboundMessage, channels_of
 from accueil.channels.messaging.outbox import recipient_of, send_policy
 from accueil.conversations.events import CaseNoteAdded
-from accueil.conversations.models import AuthorKind, Case, CaseStatus, ChannelKind, Direction, Interaction, Message
+from accueil.conversations.models import (
+    AuthorKind,
+    Case,
+    CaseStatus,
+    ChannelKind,
+    Direction,
+    Interaction,
+    Message,
+)
 from accueil.core.errors import Conflict
 from accueil.core.ids import id_at
 from accueil.customers.models import Customer, Identity, IdentityKind
