@@ -14,6 +14,7 @@ Rules:
     web <roles>         a signed-in web session of one of the roles (staff = every role but none else)
     twilio              only a request signed by Twilio: every caller here is refused
     meta                only a request signed with the Meta app secret (or its verify token): all refused here
+    signed              only a request signed with the SMS webhook secret: every caller here is refused
 """
 
 from __future__ import annotations
@@ -94,6 +95,10 @@ POST   /webhooks/twilio/hold                                 twilio
 POST   /webhooks/twilio/status                               twilio
 GET    /webhooks/whatsapp                                    meta
 POST   /webhooks/whatsapp                                    meta
+POST   /webhooks/twilio/sms                                  twilio
+POST   /webhooks/twilio/sms/status                           twilio
+POST   /webhooks/sms                                         signed
+POST   /webhooks/sms/status                                  signed
 GET    /api/v1/public/agencies                               public
 GET    /api/v1/public/agencies/{code}/slots                  public
 POST   /api/v1/public/appointments                           public
@@ -292,7 +297,7 @@ def allowed(rule: Rule, caller: Caller) -> bool:
         return next(iter(rule.values)) in caller.scopes
     if rule.kind == "web":
         return caller.role is not None and caller.role.value in rule.values
-    return False  # twilio, meta: no caller here signs like Twilio or Meta
+    return False  # twilio, meta, signed: no caller here signs like the provider
 
 
 def refusal_is_right(rule: Rule, caller: Caller, status: int, location: str) -> bool:
@@ -300,7 +305,7 @@ def refusal_is_right(rule: Rule, caller: Caller, status: int, location: str) -> 
     and a page sends a stranger to the sign-in form."""
     if rule.kind in ("scope", "token"):
         return status == (403 if caller.token else 401)
-    if rule.kind in ("twilio", "meta"):
+    if rule.kind in ("twilio", "meta", "signed"):
         return status == 403
     if caller.role is None:  # a page, nobody signed in
         if rule.method == "GET" and rule.path != "/live":

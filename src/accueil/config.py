@@ -89,9 +89,16 @@ class Settings(BaseSettings):
     letter_company_name: str = "accueil"  # the letterhead of printed replies
     letter_company_address: str = ""  # its lines, separated by " / " (its postcode is never a sender's)
     letter_company_city: str = ""  # "Paris, le 7 décembre 2026"
+    # --- text messages (channels/sms): gateways, webhooks, senders, keywords ---
     sms_gateway_url: str = ""
     sms_gateway_token: str = ""
     sms_sender: str = ""
+    sms_senders: str = ""  # per queue ("brand"): "queue=sender,queue=sender"; inbound to a sender goes to its queue
+    sms_queue: str = "messagerie"  # where an inbound SMS waits when its number names no queue
+    sms_motif: str = ""  # the motif of a case an SMS opens (empty: none)
+    sms_webhook_secret: str = ""  # the generic JSON webhooks' HMAC-SHA256 key (empty: refused)
+    sms_fetch_media: bool = True  # MMS media fetched from the provider's own host (never elsewhere)
+    sms_confirm_keywords: bool = True  # STOP / START answered by one confirmation SMS
     # --- WhatsApp Business, Meta's Cloud API (channels/whatsapp, docs/channels.md) ---
     whatsapp_app_secret: str = ""  # signs every webhook (X-Hub-Signature-256); empty: every delivery refused
     whatsapp_verify_token: str = ""  # echoed in Meta's subscription handshake (GET /webhooks/whatsapp)
@@ -131,6 +138,17 @@ class Settings(BaseSettings):
     @classmethod
     def _reply_target(cls, text: str) -> str:
         return str(parse_delay(text)) if text.strip() else ""
+
+    @field_validator("sms_senders")
+    @classmethod
+    def _sms_senders(cls, text: str) -> str:
+        parse_sms_senders(text)
+        return text
+
+    @property
+    def sms_sender_map(self) -> dict[str, str]:
+        """Queue code -> the sender id (number or name) its SMS leave from (ACCUEIL_SMS_SENDERS)."""
+        return parse_sms_senders(self.sms_senders)
 
     @field_validator("written_opening_hours")
     @classmethod
@@ -197,6 +215,19 @@ class Settings(BaseSettings):
     @property
     def attachment_types(self) -> frozenset[str]:
         return frozenset(t.strip() for t in self.allowed_attachment_types.split(",") if t.strip())
+
+
+def parse_sms_senders(text: str) -> dict[str, str]:
+    """``"sms_marque_a=+33700000001, sms_marque_b=MARQUEB"`` -> {queue code: sender}."""
+    found: dict[str, str] = {}
+    for pair in filter(None, (p.strip() for p in (text or "").split(","))):
+        queue, sep, sender = (part.strip() for part in pair.partition("="))
+        if not sep or not queue or not sender:
+            raise ValueError(f"ACCUEIL_SMS_SENDERS: {pair!r} is not queue=sender")
+        if sender in found.values():
+            raise ValueError(f"ACCUEIL_SMS_SENDERS: {sender!r} is given to two queues")
+        found[queue] = sender
+    return found
 
 
 def normalise_database_url(url: str) -> str:

@@ -7,11 +7,14 @@ SMTP/gateway acknowledgement and the job's commit may send a second copy.
 
 The transports are the runtime's email and SMS adapters (``channels/base.py``), reached through the
 session of the unit of work; with none configured, the ``do_queue_*`` functions queue nothing and return
-False, so callers can fall back to another channel.
+False, so callers can fall back to another channel. A number that opted out of text messages (it sent STOP:
+``channels/sms/opt_out.py``) gets no SMS: ``do_queue_sms`` returns False (the callback notice falls back to
+email), and a notice queued before the STOP is dropped when its job runs.
 """
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 
 from sqlalchemy.orm import Session
@@ -19,8 +22,11 @@ from sqlalchemy.orm import Session
 from accueil.channels.base import OutboundMessage, channels_of
 from accueil.channels.email.adapter import SmtpEmail
 from accueil.channels.sms.adapter import MAX_SMS, HttpSmsGateway
+from accueil.channels.sms.opt_out import is_opted_out
 from accueil.conversations.models import ChannelKind
 from accueil.db.jobs import do_schedule_job, job_handler
+
+log = logging.getLogger(__name__)
 
 EMAIL_KIND = "notify.email"
 SMS_KIND = "notify.sms"
@@ -52,8 +58,12 @@ def do_queue_email(session: Session, *, to: str, subject: str, body: str, dedupe
 
 
 def do_queue_sms(session: Session, *, to: str, text: str, dedupe_key: str, now: datetime) -> bool:
-    """Queue an SMS to ``to`` (E.164); False (nothing queued) when no SMS gateway is configured."""
+    """Queue an SMS to ``to`` (E.164); False (nothing queued) when no SMS gateway is configured or the number
+    opted out."""
     if sms_adapter(session) is None or not to:
+        return False
+    if is_opted_out(session, to):
+        log.info("SMS notice %s not queued: the number opted out", dedupe_key.split(":")[0])
         return False
     do_schedule_job(session, kind=SMS_KIND, run_at=now, payload={"to": to, "text": text[:MAX_SMS]},
                     dedupe_key=f"sms:{dedupe_key}"[:200])
@@ -75,4 +85,7 @@ def _send_sms(session: Session, payload: dict, now: datetime) -> None:
     adapter = sms_adapter(session)
     if adapter is None:
         raise RuntimeError("no SMS gateway configured (ACCUEIL_SMS_GATEWAY_URL)")
+    if is_opted_out(session, payload["to"]):
+        log.info("SMS notice dropped: the number opted out after it was queued")
+        return
     adapter.send(OutboundMessage(to=payload["to"], text=payload["text"]))

@@ -29,7 +29,8 @@ from accueil.channels.email.adapter import MaildirEmail, SmtpEmail
 from accueil.channels.letter import intake as letter_intake
 from accueil.channels.letter import reply as letter_reply
 from accueil.channels.messaging import outbox as messaging_outbox
-from accueil.channels.sms.adapter import HttpSmsGateway
+from accueil.channels.sms import adapter as sms_adapter
+from accueil.channels.sms import opt_out as sms_opt_out
 from accueil.channels.visit import service as visit_service
 from accueil.channels.voice import adapter as voice_adapter
 from accueil.channels.voice import controls as voice_controls
@@ -68,8 +69,9 @@ CHANNELS: tuple[Channel, ...] = (
                                                           MaildirEmail.from_settings(settings)],
             job_modules=(notify, email_intake, email_outbox)),
     Channel(ChannelKind.letter, job_modules=(letter_intake, letter_reply)),  # the mailroom page is in web/views
-    Channel(ChannelKind.sms, adapters=lambda settings: [HttpSmsGateway.from_settings(settings)],
-            job_modules=(messaging_outbox,)),  # replies on SMS, WhatsApp and social exchanges
+    Channel(ChannelKind.sms, adapters=sms_adapter.providers_from,
+            job_modules=(messaging_outbox, sms_opt_out),  # replies on SMS, WhatsApp and social; STOP's confirmation
+            routers=("accueil.channels.sms.twilio_api:router", "accueil.channels.sms.api:router")),
     Channel(ChannelKind.whatsapp, adapters=whatsapp_adapter.providers_from,
             job_modules=(messaging_outbox, whatsapp_service, whatsapp_templates),  # media fetch; window policy
             routers=("accueil.channels.whatsapp.api:router",)),

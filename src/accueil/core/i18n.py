@@ -26,6 +26,10 @@ ERROR_MESSAGES: dict[str, dict[str, str]] = {
     "unknown_queue": {"en": "Unknown queue {value!r}.", "fr": "File d'attente inconnue {value!r}."},
     "invalid_imap_security": {"en": "Unknown IMAP security {value!r} (ssl, starttls or none).",
                               "fr": "Sécurité IMAP inconnue {value!r} (ssl, starttls ou none)."},
+    "sms_opted_out": {"en": "The customer opted out of text messages on this number (STOP): the reply was not sent. "
+                            "Answer them on another channel.",
+                      "fr": "Le client a demandé à ne plus recevoir de SMS sur ce numéro (STOP) : la réponse n'est "
+                            "pas envoyée. Répondez-lui par un autre canal."},
     "no_recipient": {"en": "The customer has no {channel} address to send this reply to.",
                      "fr": "Le client n'a pas d'adresse {channel} à laquelle envoyer cette réponse."},
     "whatsapp_window_closed": {

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from accueil.channels.base import OutboundMessage, channels_of
 from accueil.channels.messaging.models import RANK, Delivery, DeliveryStatus
+from accueil.channels.sms import segments as sms_segments
 from accueil.conversations.events import MessageSent
 from accueil.conversations.models import Attachment, ChannelKind, Interaction, Message
 from accueil.core.errors import ValidationFailed
@@ -28,6 +29,7 @@ from accueil.core.events import Event
 from accueil.customers.models import Identity, IdentityKind
 from accueil.db.jobs import do_schedule_job, job_handler
 from accueil.db.session import SETTINGS, reacts_to, settings_of
+from accueil.routing.models import Queue
 
 SEND_KIND = "message.send"
 RECIPIENT_KIND = {ChannelKind.sms: IdentityKind.phone, ChannelKind.whatsapp: IdentityKind.whatsapp,
@@ -89,7 +91,8 @@ def schedule_messaging_reply(session: Session, event: Event) -> None:
     adapter = channels_of(session).get(interaction.channel)
     delivery = Delivery(message_id=message.id, channel=interaction.channel.value,
                         provider=adapter.name if adapter is not None else "none", recipient=to,
-                        created_at=event.at)
+                        segments=sms_segments.count(message.body_text).segments
+                        if interaction.channel is ChannelKind.sms else None, created_at=event.at)
     session.add(delivery)
     session.flush()
     do_schedule_job(session, kind=SEND_KIND, run_at=event.at, payload={"delivery_id": delivery.id},
@@ -109,7 +112,10 @@ def _send(session: Session, payload: dict, now: datetime) -> None:
     root = settings_of(session).attachments_dir
     attachments = [(a.filename, a.content_type, (root / a.storage_path).read_bytes())
                    for a in session.scalars(select(Attachment).where(Attachment.message_id == message.id))]
-    extra: dict[str, Any] = {"delivery_id": delivery.id, "attachments": attachments}
+    interaction = session.get(Interaction, message.interaction_id) if message.interaction_id else None
+    queue = session.scalar(select(Queue.code).where(Queue.id == interaction.queue_id)) \
+        if interaction is not None and interaction.queue_id else None
+    extra: dict[str, Any] = {"delivery_id": delivery.id, "attachments": attachments, "queue": queue}  # queue: its brand's sender
     for add in _EXTRAS.get(ChannelKind(delivery.channel), ()):
         extra.update(add(session, delivery, message))
     provider_id = adapter.send(OutboundMessage(to=delivery.recipient, text=message.body_text, extra=extra))

@@ -1,1 +1,1 @@
-"""SMS: sending through an HTTP gateway today; inbound webhooks come with the messaging-channels work."""
+"""SMS: Twilio-format and generic signed JSON webhooks in, Twilio or an HTTP gateway out, STOP/START, segments."""

@@ -51,8 +51,9 @@ VOICEMAIL_THANKS = {"fr": "Votre message est enregistré. Un conseiller vous rap
 T = TypeVar("T")
 
 
-async def _signed_form(request: Request) -> dict[str, str]:
-    """The POST parameters, once the signature over them is checked (403 otherwise, nothing recorded)."""
+async def signed_form(request: Request) -> dict[str, str]:
+    """The POST parameters of any Twilio webhook (voice, SMS), once the signature over them is checked
+    (403 otherwise, nothing recorded)."""
     settings = request.app.state.runtime.settings
     form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
     url = str(request.url)
@@ -61,6 +62,11 @@ async def _signed_form(request: Request) -> dict[str, str]:
                                                                       else "")
     if not signature_is_valid(settings.twilio_auth_token, url, form, request.headers.get("x-twilio-signature")):
         raise PermissionDenied("forbidden", reason="invalid Twilio signature")
+    return form
+
+
+async def _signed_form(request: Request) -> dict[str, str]:
+    form = await signed_form(request)
     if not form.get("CallSid"):
         raise ValidationFailed("validation_error", summary="CallSid is missing")
     return form

@@ -28,13 +28,61 @@
   document.addEventListener("htmx:afterSettle", tick);
   document.addEventListener("DOMContentLoaded", tick);
 
-  // Text messages: characters and SMS parts (160 characters, 153 each once split).
-  document.addEventListener("input", function (event) {
-    var counter = document.querySelector('[data-count-for="' + event.target.id + '"]');
+  // Text messages: the same rules as channels/sms/segments.py. GSM 03.38 default alphabet (1 septet) and
+  // its extension table (2 septets): 160 in one SMS, 153 per part; any other character sends the whole text
+  // in UCS-2: 70 UTF-16 units, 67 per part. An escaped character or a surrogate pair is never split.
+  var GSM7_BASIC = "@\u00a3$\u00a5\u00e8\u00e9\u00f9\u00ec\u00f2\u00c7\n\u00d8\u00f8\r\u00c5\u00e5" +
+    "\u0394_\u03a6\u0393\u039b\u03a9\u03a0\u03a8\u03a3\u0398\u039e\u00c6\u00e6\u00df\u00c9" +
+    " !\"#\u00a4%&'()*+,-./0123456789:;<=>?\u00a1ABCDEFGHIJKLMNOPQRSTUVWXYZ\u00c4\u00d6\u00d1\u00dc\u00a7" +
+    "\u00bfabcdefghijklmnopqrstuvwxyz\u00e4\u00f6\u00f1\u00fc\u00e0";
+  var GSM7_EXTENSION = "\f^{}\\[~]|\u20ac";
+
+  function smsCount(text) {
+    var chars = Array.from(text), forced = [], i, ch;
+    for (i = 0; i < chars.length; i++) {
+      ch = chars[i];
+      if (GSM7_BASIC.indexOf(ch) < 0 && GSM7_EXTENSION.indexOf(ch) < 0 && forced.indexOf(ch) < 0) { forced.push(ch); }
+    }
+    var gsm = forced.length === 0, single = gsm ? 160 : 70, part = gsm ? 153 : 67;
+    var costs = chars.map(function (c) {
+      return gsm ? (GSM7_EXTENSION.indexOf(c) >= 0 ? 2 : 1) : (c.codePointAt(0) > 0xffff ? 2 : 1);
+    });
+    var units = costs.reduce(function (a, b) { return a + b; }, 0);
+    var result = { encoding: gsm ? "GSM-7" : "UCS-2", units: units, forced: forced };
+    if (units <= single) {
+      result.segments = units ? 1 : 0;
+      result.remaining = single - units;
+      return result;
+    }
+    var segments = 1, used = 0;
+    costs.forEach(function (cost) {
+      if (used + cost > part) { segments += 1; used = 0; }
+      used += cost;
+    });
+    result.segments = segments;
+    result.remaining = part - used;
+    return result;
+  }
+  window.accueilSmsCount = smsCount;  // the browser test compares it with the server's figures
+
+  function recount(field) {
+    var counter = field && field.id && document.querySelector('[data-count-for="' + field.id + '"]');
     if (!counter) { return; }
-    var n = event.target.value.length;
-    counter.textContent = n + " / " + (n <= 160 ? 1 : Math.ceil(n / 153)) + " SMS";
-  });
+    var template = counter.getAttribute("data-sms-template");
+    if (!template) {  // another messaging channel: characters only
+      counter.textContent = String(field.value.length);
+      return;
+    }
+    var c = smsCount(field.value);
+    var text = template.replace("{encoding}", c.encoding).replace("{segments}", c.segments)
+      .replace("{remaining}", c.remaining);
+    if (c.forced.length) {
+      text += " " + (counter.getAttribute("data-sms-forced") || "").replace("{characters}", c.forced.join(" "));
+    }
+    counter.textContent = text;
+  }
+  document.addEventListener("input", function (event) { recount(event.target); });
+  document.addEventListener("htmx:afterSettle", function () { recount(document.getElementById("reply-body")); });
 
   // The language picker submits itself.
   document.addEventListener("change", function (event) {

@@ -19,6 +19,8 @@ from starlette.concurrency import run_in_threadpool
 
 from accueil.channels.callback.models import Callback
 from accueil.channels.callback.service import do_schedule_callback
+from accueil.channels.sms import segments as sms_segments
+from accueil.channels.sms.opt_out import customer_opted_out
 from accueil.channels.voice.controls import do_transfer_call, is_call
 from accueil.channels.voice.queries import caller_cards, calls_by_interaction
 from accueil.channels.whatsapp import templates as whatsapp_templates
@@ -130,7 +132,16 @@ def _conversation(session: Session, user: WebUser, case_id: str) -> dict:
         "phones": [i.value for i in customer.identities if i.kind.value == "phone"],
         "interaction_ids": set(held), "channel": channel,
         "calls": calls_by_interaction(session, [i.interaction_id for i in items]),
+        **_sms_context(session, customer.id, latest.value if latest else case.first_channel.value),
     }
+
+
+def _sms_context(session: Session, customer_id: str, channel: str, text: str = "") -> dict:
+    """On an SMS exchange: the reply's size (the console's script recomputes it as the agent types) and
+    whether the number opted out (STOP), so the agent knows before writing."""
+    if channel != "sms":
+        return {}
+    return {"sms_count": sms_segments.count(text), "sms_opted_out": customer_opted_out(session, customer_id)}
 
 
 def transfer_queues(session: Session, items: list) -> list[Queue]:
