@@ -22,6 +22,7 @@ from accueil.channels.outbound.models import (
 )
 from accueil.channels.outbound.queries import campaign_report, consumer_of, progress
 from accueil.conversations.models import Case, CaseStatus, Interaction
+from accueil.core.errors import ValidationFailed
 from accueil.customers.models import Identity, IdentityKind
 from accueil.customers.service import IdentityRef, do_add_identity
 from accueil.routing import service as routing
@@ -125,7 +126,7 @@ def test_preview_end_to_end_a_prospect_becomes_a_customer_and_every_call_is_on_t
                                      now=TUESDAY + timedelta(minutes=30)) is None  # not due yet
         again = dialer.do_next_target(session, campaign_id=made.id, agent_id=alice, now=later)
         second = dialer.do_dial(session, target_id=again.id, agent_id=alice, now=later).attempt
-        with pytest.raises(Exception):  # a sale needs its amount
+        with pytest.raises(ValidationFailed):  # a sale needs its amount
             dialer.do_record_outcome(session, attempt_id=second.id, outcome="sale", user_id=alice,
                                      rules=runtime.routing_rules, now=later)
     with runtime.factory() as session, session.begin():

@@ -12,7 +12,7 @@ from datetime import datetime
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from accueil.channels.outbound.law import ATTEMPT_WINDOW, Consumer, Purpose
+from accueil.channels.outbound.law import ATTEMPT_WINDOW, Consumer, Purpose, attempts_left
 from accueil.channels.outbound.models import (
     AttemptOutcome,
     Campaign,
@@ -153,3 +153,8 @@ def campaign_report(session: Session, campaign_id: str) -> Report:
     rows = {a.id: a for a in attempts_of(session, campaign_id)}
     rows.update({a.id: a for a in history_for_report(session, campaign_id)})
     return compliance_report(campaign_id, [_record(a) for a in rows.values()])
+
+
+def attempts_left_for(session: Session, target: CampaignTarget, now: datetime) -> int:
+    """Calls the law still allows this person in the next thirty days (shown to the agent)."""
+    return attempts_left(now, consumer_of(session, phone=target.phone, customer_id=target.customer_id, now=now))
