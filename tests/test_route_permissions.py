@@ -143,6 +143,19 @@ GET    /agent/chat/live                                      web staff
 POST   /agent/chat/{case_id}/typing                          web staff
 POST   /agent/callbacks/{callback_id}/outcome                web staff
 GET    /live                                                 web staff
+GET    /agent/campaigns                                      web staff
+GET    /agent/campaigns/{campaign_id}                        web staff
+POST   /agent/campaigns/{campaign_id}/next                   web staff
+POST   /agent/campaigns/targets/{target_id}/dial             web staff
+POST   /agent/campaigns/targets/{target_id}/skip             web staff
+POST   /agent/campaigns/attempts/{attempt_id}/outcome        web staff
+GET    /supervisor/campaigns                                 web supervisor admin
+POST   /supervisor/campaigns                                 web supervisor admin
+GET    /supervisor/campaigns/{campaign_id}                   web supervisor admin
+POST   /supervisor/campaigns/{campaign_id}/status            web supervisor admin
+POST   /supervisor/campaigns/{campaign_id}/import            web supervisor admin
+POST   /supervisor/campaigns/{campaign_id}/search            web supervisor admin
+GET    /supervisor/campaigns/{campaign_id}/report.csv        web supervisor admin
 GET    /supervisor/workforce                                 web supervisor admin
 POST   /supervisor/workforce/what-if                         web supervisor admin
 GET    /supervisor                                           web supervisor admin

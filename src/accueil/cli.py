@@ -241,10 +241,12 @@ if __name__ == "__main__":  # pragma: no cover
 
 from accueil.channels.email.cli import mail  # noqa: E402
 from accueil.channels.letter.cli import letter  # noqa: E402
+from accueil.channels.outbound.cli import campaign  # noqa: E402
 from accueil.channels.whatsapp.cli import whatsapp  # noqa: E402
 from accueil.workforce.cli import wfm  # noqa: E402 - registered last: its imports are heavy and lazy
 
 main.add_command(mail)
 main.add_command(letter)
+main.add_command(campaign)
 main.add_command(whatsapp)
 main.add_command(wfm)

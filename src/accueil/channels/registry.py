@@ -29,6 +29,7 @@ from accueil.channels.email.adapter import MaildirEmail, SmtpEmail
 from accueil.channels.letter import intake as letter_intake
 from accueil.channels.letter import reply as letter_reply
 from accueil.channels.messaging import outbox as messaging_outbox
+from accueil.channels.outbound import dialer as outbound_dialer
 from accueil.channels.sms import adapter as sms_adapter
 from accueil.channels.sms import opt_out as sms_opt_out
 from accueil.channels.visit import service as visit_service
@@ -77,8 +78,8 @@ CHANNELS: tuple[Channel, ...] = (
             routers=("accueil.channels.whatsapp.api:router",)),
 )
 
-# Job handlers that belong to no channel (a case's SLA timer).
-DOMAIN_JOB_MODULES: tuple[ModuleType, ...] = (conversations_service,)
+# Job handlers that belong to no channel kind: a case's SLA timer, the pacing of progressive campaigns.
+DOMAIN_JOB_MODULES: tuple[ModuleType, ...] = (conversations_service, outbound_dialer)
 
 
 def build_adapters(settings: Settings) -> ChannelAdapters:

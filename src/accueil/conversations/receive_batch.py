@@ -213,6 +213,12 @@ class InboundBatch:
         return bool(self.rows or self.unnumbered or self.touches or self.repeats)
 
 
+def next_case_reference(session: Session, created_at: datetime) -> str:
+    """A reference for one case opened outside a batch (an outbound call): same serial, no gaps."""
+    serial = InboundBatch._reserve_serials(session, 1)[0]
+    return f"D-{created_at.year}-{serial:06d}"
+
+
 def current_batch(session: Session) -> InboundBatch | None:
     return session.info.get(BATCH)
 

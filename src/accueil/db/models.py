@@ -5,6 +5,7 @@ from accueil.channels.chat import models as chat_models  # noqa: F401
 from accueil.channels.email import models as email_models  # noqa: F401
 from accueil.channels.letter import models as letter_models  # noqa: F401
 from accueil.channels.messaging import models as messaging_models  # noqa: F401
+from accueil.channels.outbound import models as outbound_models  # noqa: F401
 from accueil.channels.visit import models as visit_models  # noqa: F401
 from accueil.channels.voice import models as voice_models  # noqa: F401
 from accueil.channels.whatsapp import models as whatsapp_models  # noqa: F401

@@ -23,6 +23,7 @@ from accueil.web.views.agency import router as agency_router
 from accueil.web.views.agent import router as agent_router
 from accueil.web.views.callback import router as callback_router
 from accueil.web.views.calls import router as calls_router
+from accueil.web.views.campaigns import router as campaigns_router
 from accueil.web.views.chat import router as chat_router
 from accueil.web.views.forms import router as forms_router
 from accueil.web.views.mailroom import router as mailroom_router
@@ -73,7 +74,7 @@ def install_web(app: FastAPI) -> None:
     app.include_router(callback_router)
 
     for router in (portal_router, agency_router, admin_agency_router, admin_mail_router, forms_router,
-                   mailroom_router):
+                   mailroom_router, campaigns_router):
         app.include_router(router)
 
     @app.get("/", include_in_schema=False)

@@ -6,7 +6,10 @@ accueil decides (who answers, hold, transfer, hang up); the provider moves the a
 - ``TwilioProvider`` updates the live call through Twilio's REST API (``Calls/{sid}.json`` with new TwiML,
   or ``Status=completed`` to hang up); the agent's phone is a Twilio Client identity (their username).
 - ``CommandWebhookProvider`` POSTs a JSON command to a URL the PBX serves (any PBX or CCaaS can implement it):
-  ``{"call_id", "command": connect|hold|resume|transfer|hangup, "agent", "to_agent", "to_queue"}``.
+  ``{"call_id", "command": connect|hold|resume|transfer|hangup|dial, "agent", "to_agent", "to_queue",
+  "to_number"}`` — ``dial`` (an outbound campaign call) asks the PBX to call ``to_number`` and bridge the
+  agent, ``call_id`` being accueil's interaction id. Twilio is not offered ``dial`` (it would need a caller
+  id accueil does not configure): campaign calls through it are dialled by hand.
 
 Calls with no configured provider (the demo's simulated calls, a CTI feed without a command URL) are still
 controlled in accueil — the console records hold, transfer and hang-up — but nothing is sent anywhere.
@@ -27,6 +30,7 @@ from accueil.conversations.models import ChannelKind
 from accueil.core.errors import AccueilError
 
 COMMANDS = ("connect", "hold", "resume", "transfer", "hangup")
+DIAL = "dial"
 
 
 class ProviderFailed(AccueilError):
@@ -43,6 +47,7 @@ class CallCommand:
     to_agent: str | None = None
     to_queue: str | None = None
     language: str = "fr"
+    to_number: str | None = None  # ``dial``: the E.164 number to call
 
 
 class VoiceProvider(ChannelAdapter, Protocol):
@@ -52,6 +57,7 @@ class VoiceProvider(ChannelAdapter, Protocol):
 
 
 VOICE = Capabilities(commands=COMMANDS)
+VOICE_AND_DIAL = Capabilities(commands=(*COMMANDS, DIAL))
 
 
 @dataclass(frozen=True)
@@ -100,7 +106,7 @@ class CommandWebhookProvider:
     timeout_seconds: float = 5.0
     name: str = "generic"
     kind: ChannelKind = ChannelKind.voice
-    capabilities: Capabilities = VOICE
+    capabilities: Capabilities = VOICE_AND_DIAL
 
     @property
     def enabled(self) -> bool:
@@ -109,7 +115,7 @@ class CommandWebhookProvider:
     def send(self, command: CallCommand) -> None:
         headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
         body = {"call_id": command.call_id, "command": command.command, "agent": command.agent,
-                "to_agent": command.to_agent, "to_queue": command.to_queue}
+                "to_agent": command.to_agent, "to_queue": command.to_queue, "to_number": command.to_number}
         try:
             response = httpx.post(self.url, json=body, headers=headers, timeout=self.timeout_seconds)
         except httpx.HTTPError as exc:
@@ -132,3 +138,11 @@ def providers_from(settings: Settings) -> list[VoiceProvider]:
 def provider_named(session: Session, name: str | None) -> VoiceProvider | None:
     """The provider that carries a call (by the name the call record keeps), from the session's runtime."""
     return channels_of(session).get(ChannelKind.voice, name or "")  # type: ignore[return-value]
+
+
+def dialler(session: Session) -> VoiceProvider | None:
+    """The first configured voice provider that can place an outbound call (None: dialled by hand)."""
+    for provider in channels_of(session).by_kind.get(ChannelKind.voice, {}).values():
+        if provider.enabled and DIAL in provider.capabilities.commands:
+            return provider  # type: ignore[return-value]
+    return None
