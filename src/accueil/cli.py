@@ -217,6 +217,13 @@ def demo(days: int, customers: int, seed: int, serve_after: bool, host: str, por
             click.echo(f"  Mail sent to customers (replies, acknowledgements) lands in the Maildir\n"
                        f"  {mail_settings.mail_outbox_maildir} (read it with `mutt -f` or Python's mailbox).\n")
         os.environ.setdefault("ACCUEIL_WHATSAPP_QUEUE", "messagerie")
+        if not (settings.sms_gateway_url or settings.twilio_account_sid):  # no operator: SMS to a local folder
+            from accueil.channels.sms.simulator import DEMO_WEBHOOK_SECRET
+
+            os.environ.setdefault("ACCUEIL_SMS_WEBHOOK_SECRET", DEMO_WEBHOOK_SECRET)
+            os.environ.setdefault("ACCUEIL_SMS_OUTBOX_DIR", str((settings.data_dir / "sms-outbox").resolve()))
+            click.echo("  SMS: `accueil sms simulate --from +33612345678 --text \"Bonjour\"` posts a signed gateway\n"
+                       f"  delivery; replies land as JSON in {os.environ['ACCUEIL_SMS_OUTBOX_DIR']}.\n")
         if not settings.whatsapp_access_token:  # no Meta account: WhatsApp replies go to a local folder
             from accueil.channels.whatsapp.simulator import DEMO_APP_SECRET
 
@@ -224,6 +231,7 @@ def demo(days: int, customers: int, seed: int, serve_after: bool, host: str, por
             os.environ.setdefault("ACCUEIL_WHATSAPP_OUTBOX_DIR", str((settings.data_dir / "whatsapp-outbox").resolve()))
             click.echo("  WhatsApp: `accueil whatsapp simulate --from +33612345678 --text \"Bonjour\"` posts a signed\n"
                        f"  Cloud API delivery; replies land as JSON in {os.environ['ACCUEIL_WHATSAPP_OUTBOX_DIR']}.\n")
+        get_settings.cache_clear()  # the server reads the settings set above
         click.echo("  Letters: `accueil letter sample letter.png` draws a scanned letter from a demo customer;\n"
                    "  upload it on the Mailroom page (Courrier) and see the text read and the case it joined.\n")
         if live:
@@ -242,11 +250,13 @@ if __name__ == "__main__":  # pragma: no cover
 from accueil.channels.email.cli import mail  # noqa: E402
 from accueil.channels.letter.cli import letter  # noqa: E402
 from accueil.channels.outbound.cli import campaign  # noqa: E402
+from accueil.channels.sms.cli import sms  # noqa: E402
 from accueil.channels.whatsapp.cli import whatsapp  # noqa: E402
 from accueil.workforce.cli import wfm  # noqa: E402 - registered last: its imports are heavy and lazy
 
 main.add_command(mail)
 main.add_command(letter)
 main.add_command(campaign)
+main.add_command(sms)
 main.add_command(whatsapp)
 main.add_command(wfm)

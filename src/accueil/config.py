@@ -99,6 +99,7 @@ class Settings(BaseSettings):
     sms_webhook_secret: str = ""  # the generic JSON webhooks' HMAC-SHA256 key (empty: refused)
     sms_fetch_media: bool = True  # MMS media fetched from the provider's own host (never elsewhere)
     sms_confirm_keywords: bool = True  # STOP / START answered by one confirmation SMS
+    sms_outbox_dir: str = ""  # no gateway: SMS sent are written here as JSON (the demo's)
     # --- WhatsApp Business, Meta's Cloud API (channels/whatsapp, docs/channels.md) ---
     whatsapp_app_secret: str = ""  # signs every webhook (X-Hub-Signature-256); empty: every delivery refused
     whatsapp_verify_token: str = ""  # echoed in Meta's subscription handshake (GET /webhooks/whatsapp)

@@ -9,14 +9,18 @@ The gateway comes first in the registry: with both configured, it is the one use
 
 from __future__ import annotations
 
+import json
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import httpx
 
 from accueil.channels.base import Capabilities, OutboundMessage
 from accueil.config import Settings
+from accueil.conversations.content import write_durably
 from accueil.conversations.models import ChannelKind
 
 MAX_SMS = 1_600  # ten concatenated segments (Twilio's limit too)
@@ -117,6 +121,38 @@ class TwilioSms:
         return str(response.json()["sid"])
 
 
+@dataclass(frozen=True)
+class RecordingSms:
+    """No gateway (the demo): what would have been sent, one JSON file per SMS in ``ACCUEIL_SMS_OUTBOX_DIR``."""
+
+    folder: str = ""
+    sender: str = ""
+    senders: Mapping[str, str] = field(default_factory=dict)
+    kind: ChannelKind = ChannelKind.sms
+    name: str = "recording"
+    capabilities: Capabilities = Capabilities(max_length=MAX_SMS)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> RecordingSms:
+        return cls(folder=settings.sms_outbox_dir, sender=settings.sms_sender, senders=settings.sms_sender_map)
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.folder)
+
+    def send(self, message: OutboundMessage) -> str:
+        if not self.enabled:
+            raise RuntimeError("no SMS outbox folder configured (ACCUEIL_SMS_OUTBOX_DIR)")
+        identifier = f"local-{uuid.uuid4().hex}"
+        record = {"id": identifier, "delivery_id": message.extra.get("delivery_id"), "to": message.to,
+                  "from": sender_for(message.extra, self.senders, self.sender) or None,
+                  "text": message.text[:MAX_SMS]}
+        write_durably(Path(self.folder) / f"{identifier}.json", json.dumps(record, ensure_ascii=False, indent=2)
+                      .encode())
+        return identifier
+
+
 def providers_from(settings: Settings) -> list[Any]:
-    """The SMS providers the settings configure, the gateway first."""
-    return [HttpSmsGateway.from_settings(settings), TwilioSms.from_settings(settings)]
+    """The SMS providers the settings configure, the gateway first (the local outbox last)."""
+    return [HttpSmsGateway.from_settings(settings), TwilioSms.from_settings(settings),
+            RecordingSms.from_settings(settings)]

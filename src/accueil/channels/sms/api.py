@@ -24,6 +24,7 @@ from accueil.core.errors import PermissionDenied, ValidationFailed
 
 router = APIRouter(prefix="/webhooks/sms", tags=["sms"])
 PROVIDER = "gateway"  # the provider name of HttpSmsGateway: statuses name the ids it answered
+RECORDING = "recording"  # the demo's local outbox, whose statuses the simulator posts in the same format
 MAX_BODY = 20 * 1024 * 1024  # a message with its media, base64
 
 
@@ -68,9 +69,10 @@ async def sms_status(request: Request) -> Response:
 
         def record() -> bool:
             with rt.factory() as session, session.begin():
-                return do_record_status(session, provider=PROVIDER, provider_message_id=fields["message_id"],
-                                        status=fields["status"], at=fields["at"] or clock.now(),
-                                        error=fields["error"]) is not None
+                return any(do_record_status(session, provider=provider, provider_message_id=fields["message_id"],
+                                            status=fields["status"], at=fields["at"] or clock.now(),
+                                            error=fields["error"]) is not None
+                           for provider in (PROVIDER, RECORDING))
 
         known = await run_in_threadpool(record)
     return JSONResponse({"status": "recorded" if known else "unknown"})
