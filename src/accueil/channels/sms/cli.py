@@ -26,7 +26,12 @@ def sms() -> None:
 def simulate(sender: str | None, text: str | None, to: str, status: str | None, message_id: str | None,
              url: str) -> None:
     """Post one signed delivery to a running accueil, as an SMS gateway would."""
-    from accueil.channels.sms.simulator import DEMO_WEBHOOK_SECRET, message_delivery, post_signed, status_delivery
+    from accueil.channels.sms.simulator import (
+        DEMO_WEBHOOK_SECRET,
+        message_delivery,
+        post_signed,
+        status_delivery,
+    )
     from accueil.core import clock
 
     secret = get_settings().sms_webhook_secret or DEMO_WEBHOOK_SECRET
