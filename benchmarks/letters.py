@@ -38,7 +38,10 @@ from accueil.channels.letter.sample import SampleLetter, draw_letter, letter_byt
 def _letters(count: int) -> list[SampleLetter]:
     subjects = ["réclamation sur ma facture", "changement d'adresse", "résiliation de mon contrat",
                 "demande de remboursement", "colis jamais reçu", "erreur de prélèvement"]
-    return [SampleLetter(customer_number=f"CL{100000 + i}", subject=subjects[i % len(subjects)])
+    names = ["Marie Dupont", "Jean Moreau", "Sophie Bernard", "Luc Petit", "Claire Robert", "Hugo Richard",
+             "Emma Durand", "Louis Leroy", "Alice Fournier", "Paul Girard"]
+    return [SampleLetter(sender=(f"{names[i % len(names)]}", f"{i + 2} rue des Lilas", "75011 Paris"),
+                         customer_number=f"CL{100000 + i}", subject=subjects[i % len(subjects)])
             for i in range(count)]
 
 
@@ -100,7 +103,10 @@ def _pipeline(letters: list[SampleLetter], work: Path) -> list[float]:
         with runtime.factory() as session, session.begin():
             status = do_file_read_letter(session, scan_id=upload.scan_id, read=read, now=clock.now())
         times.append(time.perf_counter() - started)
-        assert status == ScanStatus.received, status
+        if status != ScanStatus.received:
+            with runtime.factory() as session:
+                scan = session.get(LetterScan, upload.scan_id)
+                raise AssertionError(f"{status}: {scan.warnings} {scan.sender_name}")
     runtime.inbound_writer.stop()
     return times
 
