@@ -159,9 +159,12 @@ class MailHandler:
         self.writer = InboxWriter(factory, settings.mail_dir,
                                   SAFETY_NET_DELAY if self.read_at_once else timedelta(0))
 
+    def _fresh(self) -> bool:
+        return time.monotonic() - self._loaded_at <= MAILBOX_CACHE_SECONDS
+
     def mailboxes(self) -> dict[str, str]:
         """Active mailbox addresses -> ids (read at most every few seconds)."""
-        if time.monotonic() - self._loaded_at > MAILBOX_CACHE_SECONDS:
+        if not self._fresh():
             with self.factory() as session:
                 self._mailboxes = dict(session.execute(
                     select(Mailbox.address, Mailbox.id).where(Mailbox.active.is_(True))).all())
@@ -172,7 +175,8 @@ class MailHandler:
                           rcpt_options: list[str]) -> str:
         loop = asyncio.get_running_loop()
         try:
-            known = await loop.run_in_executor(None, self.mailboxes)
+            # fresh: answered on the event loop (no hop to a thread for every recipient); else read in one
+            known = self._mailboxes if self._fresh() else await loop.run_in_executor(None, self.mailboxes)
         except Exception:  # noqa: BLE001 - the database is away: the sender retries later
             log.exception("mailboxes could not be read")
             return "451 4.3.0 Temporary failure, try again later"
