@@ -71,10 +71,15 @@ def safe_filename(name: str) -> str:
     return re.sub(r"[^\w.\- ]", "_", base)[:200]
 
 
+def stored_relative_path(attachment_id: str) -> Path:
+    """Where ``store_attachment_bytes`` puts the bytes of ``attachment_id``, relative to its root."""
+    return Path(attachment_id[-2:]) / attachment_id[-4:-2] / attachment_id
+
+
 def store_attachment_bytes(root: Path, attachment_id: str, data: bytes) -> tuple[str, str]:
     """Write atomically (temp file + rename) under ``root/ab/cd/<id>``; returns (relative path, sha256)."""
     digest = hashlib.sha256(data).hexdigest()
-    relative = Path(attachment_id[-2:]) / attachment_id[-4:-2] / attachment_id
+    relative = stored_relative_path(attachment_id)
     write_durably(root / relative, data)
     return relative.as_posix(), digest
 

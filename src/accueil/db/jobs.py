@@ -70,6 +70,27 @@ def job_handler(kind: str, *, prepare: JobPreparer | None = None) -> Callable[[J
     return register
 
 
+@dataclass(frozen=True)
+class BatchHandler:
+    """Runs several due jobs of one kind in one transaction (one commit for all).
+
+    ``prepare`` gets the session factory and the payloads and does, outside any transaction, the work
+    that needs no database (parsing files…), so no lock is held for it; ``run`` gets a session, what
+    ``prepare`` returned, and now. If ``run`` fails, each job runs alone through its ``job_handler``."""
+
+    prepare: Callable[[sessionmaker[Session], list[dict[str, Any]]], list[Any]]
+    run: Callable[[Session, list[Any], datetime], None]
+
+
+_BATCH_HANDLERS: dict[str, BatchHandler] = {}
+
+
+def job_batch_handler(kind: str, *, prepare: Callable[[sessionmaker[Session], list[dict[str, Any]]], list[Any]],
+                      run: Callable[[Session, list[Any], datetime], None]) -> None:
+    """Let due jobs of ``kind`` (which also has a ``job_handler``) run together; see ``BatchHandler``."""
+    _BATCH_HANDLERS[kind] = BatchHandler(prepare=prepare, run=run)
+
+
 def do_schedule_job(
     session: Session,
     *,
@@ -180,6 +201,33 @@ def _run_one(factory: sessionmaker[Session], job_id: str, now: datetime) -> bool
     return True
 
 
+def _run_together(factory: sessionmaker[Session], job_ids: list[str], now: datetime) -> list[str]:
+    """Run the claimed jobs whose kind has a batch handler, a batch per kind; returns the ids left to run alone."""
+    with factory() as session:
+        rows = session.execute(select(Job.id, Job.kind, Job.payload, Job.status).where(Job.id.in_(job_ids))).all()
+    groups: dict[str, list[tuple[str, dict[str, Any]]]] = {}
+    for row in rows:
+        if row.kind in _BATCH_HANDLERS and row.status == RUNNING:
+            groups.setdefault(row.kind, []).append((row.id, dict(row.payload)))
+    done: set[str] = set()
+    for kind, jobs in groups.items():
+        if len(jobs) < 2:
+            continue
+        handler = _BATCH_HANDLERS[kind]
+        ids = [job_id for job_id, _payload in jobs]
+        try:
+            prepared = handler.prepare(factory, [payload for _id, payload in jobs])
+            with factory() as session, session.begin():
+                handler.run(session, prepared, now)
+                session.execute(update(Job).where(Job.id.in_(ids), Job.status == RUNNING)
+                                .values(status=DONE, finished_at=now, lease_until=None))
+        except Exception:  # noqa: BLE001 - each job runs alone below, with its own error and back-off
+            log.debug("a batch of %d %s jobs was rolled back; running them one by one", len(ids), kind)
+            continue
+        done.update(ids)
+    return [job_id for job_id in job_ids if job_id not in done]
+
+
 def run_due_jobs(factory: sessionmaker[Session], *, worker: str, now: datetime | None = None,
                  lane: str | None = None) -> int:
     """Claim and run every job due at ``now`` (of one lane, or all); returns how many ran successfully."""
@@ -193,7 +241,9 @@ def run_due_jobs(factory: sessionmaker[Session], *, worker: str, now: datetime |
                 ids = claim_due_jobs(session, worker=worker, now=moment, lane=lane)
         if not ids:
             return ran
-        for job_id in ids:
+        alone = _run_together(factory, ids, moment) if _BATCH_HANDLERS else ids
+        ran += len(ids) - len(alone)
+        for job_id in alone:
             ran += _run_one(factory, job_id, moment)
         if now is not None:
             # A fixed ``now`` (tests): one pass, or a job rescheduled into the past would loop forever.

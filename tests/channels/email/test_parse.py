@@ -119,3 +119,14 @@ def test_a_delivery_report_names_the_addresses_that_failed_and_why():
     assert parsed.failed_recipients == (("gone@example.fr", "5.1.1"),)
     header_only = parse_mail(mail(sender="postmaster@example.fr", headers={"X-Failed-Recipients": "a@example.fr"}))
     assert header_only.failed_recipients == (("a@example.fr", "5.0.0"),)
+
+
+def test_headers_parsed_once_and_shared_between_mails_give_the_same_reading():
+    """Parsed headers are cached across mails (the MIME walk reads Content-Type dozens of times): a mail read
+    after others with the same content types, or read again, reads exactly as the first time."""
+    first = mail(message_id="<c1@example.fr>", subject="Première", attachments=[("a.pdf", "application/pdf", b"%PDF")])
+    second = mail(message_id="<c2@example.fr>", subject="Seconde", attachments=[("b.pdf", "application/pdf", b"%PDF2")])
+    once, other, again = parse_mail(first), parse_mail(second), parse_mail(first)
+    assert once == again
+    assert (other.message_id, other.subject, other.attachments[0].filename) == ("<c2@example.fr>", "Seconde", "b.pdf")
+    assert (once.message_id, once.subject, once.attachments[0].data) == ("<c1@example.fr>", "Première", b"%PDF")

@@ -25,7 +25,12 @@ from accueil.channels.email.models import InboundMail, InboxStatus, Mailbox
 from accueil.channels.email.noise import Noise, noise_of
 from accueil.channels.email.parse import MailPart, ParsedMail, UnreadableMail, parse_mail
 from accueil.channels.email.threads import do_remember_message_id, thread_of
-from accueil.conversations.content import AttachmentIn, ContentLimits, store_attachment_bytes
+from accueil.conversations.content import (
+    AttachmentIn,
+    ContentLimits,
+    store_attachment_bytes,
+    stored_relative_path,
+)
 from accueil.conversations.models import AuthorKind, ChannelKind, Direction, Message
 from accueil.conversations.receive import (
     ConversationConfig,
@@ -39,7 +44,7 @@ from accueil.core.errors import AccueilError
 from accueil.core.ids import new_id
 from accueil.customers.models import IdentityKind
 from accueil.customers.service import do_clear_undeliverable, do_mark_undeliverable, normalise_identity
-from accueil.db.jobs import Job, do_schedule_job, job_handler
+from accueil.db.jobs import Job, do_schedule_job, job_batch_handler, job_handler
 from accueil.db.session import WRITTEN_FILES, settings_of
 
 log = logging.getLogger(__name__)
@@ -136,16 +141,42 @@ def _finish(session: Session, mail: InboundMail, status: str, *, reason: str | N
     return status
 
 
+@dataclass(frozen=True)
+class ReadMail:
+    """A stored mail parsed ahead of its transaction (parsing is CPU work: no database lock is held for it)."""
+
+    mail_id: str
+    relative: str
+    parsed: ParsedMail | None
+    unreadable: UnreadableMail | None = None
+
+
+def read_mail_file(root: Path, mail_id: str) -> ReadMail:
+    """Parse the raw mail ``store_mail_file`` wrote for ``mail_id``, outside any transaction."""
+    relative = stored_relative_path(mail_id).as_posix()
+    try:
+        return ReadMail(mail_id, relative, parse_mail((root / relative).read_bytes()))
+    except UnreadableMail as exc:
+        return ReadMail(mail_id, relative, None, exc)
+
+
 def do_process_mail(session: Session, *, mail_id: str, config: ConversationConfig, root: Path,
-                    now: datetime) -> str:
-    """Read one stored mail (see the module docstring); returns the inbox status it ends in."""
+                    now: datetime, ready: ReadMail | None = None) -> str:
+    """Read one stored mail (see the module docstring); returns the inbox status it ends in.
+
+    ``ready``: the mail already parsed (``read_mail_file``); it is parsed here when not given, or when its
+    row names another file."""
     mail = session.get(InboundMail, mail_id)
     if mail is None or mail.status != InboxStatus.pending:
         return mail.status if mail is not None else "missing"
-    try:
-        parsed = parse_mail((root / mail.storage_path).read_bytes())
-    except UnreadableMail as exc:
-        return _finish(session, mail, InboxStatus.quarantined, reason=f"unreadable: {exc}", now=now)
+    if ready is None or ready.mail_id != mail_id or ready.relative != mail.storage_path:
+        try:
+            ready = ReadMail(mail_id, mail.storage_path, parse_mail((root / mail.storage_path).read_bytes()))
+        except UnreadableMail as exc:
+            ready = ReadMail(mail_id, mail.storage_path, None, exc)
+    if ready.parsed is None:
+        return _finish(session, mail, InboxStatus.quarantined, reason=f"unreadable: {ready.unreadable}", now=now)
+    parsed = ready.parsed
     mail.message_id_header = (parsed.message_id or "")[:255] or None
     mailbox = session.get(Mailbox, mail.mailbox_id) if mail.mailbox_id else None
     thread = thread_of(session, parsed)
@@ -210,17 +241,54 @@ def _keep_noise(session: Session, mail: InboundMail, parsed: ParsedMail, noise: 
     return _finish(session, mail, InboxStatus.noise, reason=noise.value, case_id=case_id, now=now)
 
 
-def process_mail(factory: sessionmaker[Session], mail_id: str, *, config: ConversationConfig, root: Path) -> str:
+def process_mail(factory: sessionmaker[Session], mail_id: str, *, config: ConversationConfig, root: Path,
+                 ready: ReadMail | None = None) -> str:
     """``do_process_mail`` in its own transaction (the listener's fast path). A lost race (the same
     Message-ID read by two threads at once) is retried: the retry finds the other's receipt."""
+    ready = ready or read_mail_file(root, mail_id)
     for attempt in range(4):
         try:
             with factory() as session, session.begin():
-                return do_process_mail(session, mail_id=mail_id, config=config, root=root, now=clock.now())
+                return do_process_mail(session, mail_id=mail_id, config=config, root=root, now=clock.now(),
+                                       ready=ready)
         except (IntegrityError, OperationalError) as exc:
             if attempt == 3 or not is_retryable(exc):
                 raise
     raise AssertionError("unreachable")
+
+
+def do_process_mails(session: Session, ready: list[ReadMail], *, config: ConversationConfig, root: Path,
+                     now: datetime) -> list[str]:
+    """Several parsed mails read one after the other in the caller's transaction (one commit for all).
+
+    Each mail is read exactly as alone, and sees what the ones before it created (a reply, a second
+    delivery). A mail that cannot be read is quarantined inside the batch like any other outcome."""
+    return [do_process_mail(session, mail_id=item.mail_id, config=config, root=root, now=now, ready=item)
+            for item in ready]
+
+
+def process_mails(factory: sessionmaker[Session], mail_ids: list[str], *, config: ConversationConfig,
+                  root: Path) -> list[str]:
+    """Read a group of stored mails: parsed first, outside any transaction, then read in one transaction.
+
+    Optimistic, as the conversations' group commit: if anything fails in the group (a lost race, a
+    database error), it is rolled back whole and each mail is read again in its own transaction, so one
+    bad mail only ever fails itself."""
+    ready = [read_mail_file(root, mail_id) for mail_id in mail_ids]
+    if len(ready) > 1:
+        try:
+            with factory() as session, session.begin():
+                return do_process_mails(session, ready, config=config, root=root, now=clock.now())
+        except Exception:  # noqa: BLE001 - read them one by one below
+            log.debug("a group of %d mails was rolled back; reading them one by one", len(ready))
+    statuses = []
+    for item in ready:
+        try:
+            statuses.append(process_mail(factory, item.mail_id, config=config, root=root, ready=item))
+        except Exception:  # noqa: BLE001 - its durable job reads it again later
+            log.exception("mail %s could not be read now; its job will retry", item.mail_id)
+            statuses.append("error")
+    return statuses
 
 
 @job_handler(PROCESS_KIND)
@@ -228,3 +296,18 @@ def _process_job(session: Session, payload: dict, now: datetime) -> None:
     """The safety net: a stored mail the listener did not get to read (it stopped, or the database was busy)."""
     do_process_mail(session, mail_id=payload["mail_id"], config=conversation_config_of(session),
                     root=settings_of(session).mail_dir, now=now)
+
+
+def _read_for_jobs(factory: sessionmaker[Session], payloads: list[dict]) -> list[ReadMail]:
+    """Due mails parsed before their transaction (a session that is never used begins none)."""
+    with factory() as session:
+        root = settings_of(session).mail_dir
+    return [read_mail_file(root, payload["mail_id"]) for payload in payloads]
+
+
+def _process_jobs(session: Session, prepared: list[ReadMail], now: datetime) -> None:
+    do_process_mails(session, prepared, config=conversation_config_of(session), root=settings_of(session).mail_dir,
+                     now=now)
+
+
+job_batch_handler(PROCESS_KIND, prepare=_read_for_jobs, run=_process_jobs)

@@ -12,10 +12,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from email import policy
 from email.message import EmailMessage, Message
 from email.parser import BytesParser
+from email.policy import EmailPolicy
 from email.utils import getaddresses, parsedate_to_datetime
+from functools import lru_cache
 from html import unescape
 
 from mailparser_reply import EmailReplyParser
@@ -26,6 +27,28 @@ MESSAGE_ID = re.compile(r"<[^<>\s]+>")
 REPLY_PARSER = EmailReplyParser(languages=["fr", "en"])
 NOISE_HEADERS = ("auto-submitted", "precedence", "list-id", "list-unsubscribe", "x-autoreply", "x-autorespond",
                  "x-auto-response-suppress", "return-path", "x-failed-recipients")
+
+
+class _ReadingPolicy(EmailPolicy):
+    """The standard library's modern policy, with each header parsed once rather than at every look-up.
+
+    The modern policy re-parses a header each time it is read, and the MIME walk reads ``Content-Type``
+    dozens of times per mail (``get_body``, ``get_content_type``, ``is_attachment``…): that was most of
+    the cost of reading a mail. A parsed header is an immutable value of its name and raw text, so the
+    same text gives the same object; the cache is shared (the same content types recur across mails)."""
+
+    def header_fetch_parse(self, name, value):  # type: ignore[no-untyped-def]
+        if hasattr(value, "name"):
+            return value
+        return _parsed_header(self, name, value)
+
+
+@lru_cache(maxsize=4096)
+def _parsed_header(reading: _ReadingPolicy, name: str, value: str):  # type: ignore[no-untyped-def]
+    return EmailPolicy.header_fetch_parse(reading, name, value)
+
+
+READING_POLICY = _ReadingPolicy()
 
 
 class UnreadableMail(Exception):
@@ -188,7 +211,7 @@ def parse_mail(raw: bytes) -> ParsedMail:
     if not raw or not raw.strip():
         raise UnreadableMail("empty message")
     try:
-        message = BytesParser(policy=policy.default).parsebytes(raw)
+        message = BytesParser(policy=READING_POLICY).parsebytes(raw)
     except Exception as exc:  # noqa: BLE001
         raise UnreadableMail(f"not a message: {type(exc).__name__}") from exc
     if not message.keys():
@@ -235,6 +258,6 @@ def parse_mail(raw: bytes) -> ParsedMail:
         subject=_header(message, "subject"), sent_at=_date(message), text=text.strip(),
         new_text=new_text_of(text), html=html_text, attachments=tuple(attachments),
         content_type=message.get_content_type(), report_type=str(report_type) if report_type else None,
-        headers={name: _header(message, name).lower() for name in NOISE_HEADERS if _header(message, name)},
+        headers={name: value.lower() for name in NOISE_HEADERS if (value := _header(message, name))},
         defects=tuple(defects), failed_recipients=_failed_recipients(message),
     )

@@ -15,7 +15,7 @@ import queue
 import ssl
 import threading
 import time
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from datetime import timedelta
 from typing import Any
 
@@ -27,7 +27,7 @@ from accueil.channels.email.intake import (
     SAFETY_NET_DELAY,
     StoredMail,
     do_record_mails,
-    process_mail,
+    process_mails,
     store_mail_file,
 )
 from accueil.channels.email.models import Mailbox
@@ -91,6 +91,60 @@ class InboxWriter:
                 done.set_result(item.mail_id)
 
 
+class MailReader:
+    """Reads stored mails right after their ``250``, in groups: every mail stored meanwhile is parsed (no
+    lock held) and then read in one transaction — one commit for the group instead of one per mail.
+    A mail not read here (the process stopped, the group failed and so did the mail alone) is read by
+    its durable job."""
+
+    MAX_GROUP = 32
+
+    def __init__(self, factory: sessionmaker[Session], config: ConversationConfig, root: Any,
+                 threads: int = 2) -> None:
+        self.factory, self.config, self.root = factory, config, root
+        self._queue: queue.SimpleQueue[str | None] = queue.SimpleQueue()
+        self._threads = [threading.Thread(target=self._run, name=f"accueil-mail-{n}", daemon=True)
+                         for n in range(threads)]
+        self._stopped = False
+        for thread in self._threads:
+            thread.start()
+
+    def submit(self, mail_id: str) -> None:
+        if self._stopped:
+            raise RuntimeError("the mail reader is stopped")
+        self._queue.put(mail_id)
+
+    def stop(self) -> None:
+        """Read what is queued, then stop."""
+        self._stopped = True
+        for _ in self._threads:
+            self._queue.put(None)
+        for thread in self._threads:
+            thread.join(timeout=30)
+
+    def _run(self) -> None:
+        while True:
+            first = self._queue.get()
+            if first is None:
+                return
+            group, stop_after = [first], False
+            while len(group) < self.MAX_GROUP:
+                try:
+                    more = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if more is None:
+                    stop_after = True  # each thread takes one stop marker
+                    break
+                group.append(more)
+            try:
+                process_mails(self.factory, group, config=self.config, root=self.root)
+            except Exception:  # noqa: BLE001 - their durable jobs read them again later
+                log.exception("%d mail(s) could not be read now; their jobs will retry", len(group))
+            if stop_after:
+                return
+
+
 class MailHandler:
     """aiosmtpd's handler: checks recipients, stores each mail, then reads it."""
 
@@ -98,16 +152,19 @@ class MailHandler:
         self.factory, self.config, self.settings = factory, config, settings
         self._mailboxes: dict[str, str] = {}
         self._loaded_at = float("-inf")
-        self.readers = ThreadPoolExecutor(max_workers=2, thread_name_prefix="accueil-mail")
+        self.readers = MailReader(factory, config, settings.mail_dir)
         self.stored = 0
         # False: reading is left to the durable job, run by ``accueil worker`` (another process, another core)
         self.read_at_once = settings.mail_read_at_once
         self.writer = InboxWriter(factory, settings.mail_dir,
                                   SAFETY_NET_DELAY if self.read_at_once else timedelta(0))
 
+    def _fresh(self) -> bool:
+        return time.monotonic() - self._loaded_at <= MAILBOX_CACHE_SECONDS
+
     def mailboxes(self) -> dict[str, str]:
         """Active mailbox addresses -> ids (read at most every few seconds)."""
-        if time.monotonic() - self._loaded_at > MAILBOX_CACHE_SECONDS:
+        if not self._fresh():
             with self.factory() as session:
                 self._mailboxes = dict(session.execute(
                     select(Mailbox.address, Mailbox.id).where(Mailbox.active.is_(True))).all())
@@ -118,7 +175,8 @@ class MailHandler:
                           rcpt_options: list[str]) -> str:
         loop = asyncio.get_running_loop()
         try:
-            known = await loop.run_in_executor(None, self.mailboxes)
+            # fresh: answered on the event loop (no hop to a thread for every recipient); else read in one
+            known = self._mailboxes if self._fresh() else await loop.run_in_executor(None, self.mailboxes)
         except Exception:  # noqa: BLE001 - the database is away: the sender retries later
             log.exception("mailboxes could not be read")
             return "451 4.3.0 Temporary failure, try again later"
@@ -147,16 +205,10 @@ class MailHandler:
         self.stored += 1
         if self.read_at_once:
             try:
-                self.readers.submit(self._read, mail_id)
+                self.readers.submit(mail_id)
             except RuntimeError:  # shutting down: the durable job reads it; the mail is stored either way
                 pass
         return f"250 2.0.0 Queued as {mail_id}"
-
-    def _read(self, mail_id: str) -> None:
-        try:
-            process_mail(self.factory, mail_id, config=self.config, root=self.settings.mail_dir)
-        except Exception:  # noqa: BLE001 - the durable job reads it again later
-            log.exception("mail %s could not be read now; its job will retry", mail_id)
 
 
 def tls_context(settings: Settings) -> ssl.SSLContext | None:
@@ -186,4 +238,4 @@ class MailListener:
     def stop(self) -> None:
         self.controller.stop()
         self.handler.writer.stop()
-        self.handler.readers.shutdown(wait=True)
+        self.handler.readers.stop()
