@@ -215,6 +215,8 @@ GET    /portal/appointments                                  public
 POST   /portal/appointments                                  public
 GET    /portal/appointments/cancel/{token}                   public
 POST   /portal/appointments/cancel/{token}                   public
+GET    /unsubscribe/{token}                                  public
+POST   /unsubscribe/{token}                                  public
 """
 
 STAFF_ROLES = {Role.agent, Role.partner_agent, Role.supervisor, Role.admin}

@@ -78,3 +78,22 @@ def test_supervisors_create_import_start_and_read_the_report(runtime, cast, web)
     assert export.status_code == 200 and export.text.startswith("attempt,consumer_local_time,timezone")
     agent = web("alice")
     assert agent.http.get(url).status_code == 403  # an agent does not run campaigns
+
+
+def test_an_sms_campaign_page_shows_its_text_the_message_checks_and_no_dialer(runtime, cast, web):
+    bob = web("bob")
+    refused = bob.post("/supervisor/campaigns", {"code": "soldes", "name_fr": "Soldes", "name_en": "Sale",
+                                                 "channel": "sms", "template": "Bonjour {prenom}"}, htmx=False)
+    assert refused.status_code == 422 and "{prenom}" in refused.text and "{first_name}" in refused.text
+    made = bob.post("/supervisor/campaigns", {"code": "soldes", "name_fr": "Soldes", "name_en": "Sale",
+                                              "channel": "sms", "template": "Bonjour {first_name} !"}, htmx=False)
+    assert made.status_code == 303, made.text
+    page = bob.http.get(made.headers["location"])
+    assert "Texte envoyé" in page.text and "Bonjour {first_name} !" in page.text
+    assert 'data-check="consent"' in page.text and 'data-check="quiet_hours"' in page.text
+    assert 'data-check="legal_hours"' not in page.text
+    with runtime.factory() as session:
+        assert session.scalar(select(Campaign.channel)).value == "sms"
+    assert bob.post(made.headers["location"] + "/status", {"status": "running"}, htmx=False).status_code == 303
+    agent = web("alice")
+    assert "Soldes" not in agent.http.get("/agent/campaigns").text  # agents only see (running) call campaigns

@@ -53,7 +53,6 @@ FRENCH: dict[str, str] = {
     "Calls per target (at most 4)": "Appels par cible (4 au plus)",
     "Minutes before trying again": "Minutes avant de réessayer",
     "Email subject": "Objet de l'e-mail",
-    "Message text (SMS, email), with {name}": "Texte du message (SMS, e-mail), avec {name}",
     "Create the campaign": "Créer la campagne",
     # supervisors: one campaign
     "Start": "Démarrer",
@@ -86,4 +85,29 @@ FRENCH: dict[str, str] = {
     "allowed": "permis",
     "Next attempt": "Prochain essai",
     "Why": "Motif",
+    # SMS and email campaigns
+    "No prospecting message without consent or a contract (art. L. 34-5 CPCE)":
+        "Aucun message de prospection sans consentement ni contrat (art. L. 34-5 CPCE)",
+    "No prospecting SMS on Sundays, public holidays or outside 8–20 h (consumer's time)":
+        "Aucun SMS de prospection le dimanche, un jour férié ou hors 8 h–20 h (heure du consommateur)",
+    "SMS": "SMS",
+    "Text sent": "Texte envoyé",
+    "Each message also says how to object: « STOP » on an SMS, an unsubscribe link in an email.":
+        "Chaque message indique aussi comment s'opposer : « STOP » pour un SMS, un lien de désinscription dans un e-mail.",
+    "Messages sent": "Messages envoyés",
+    "Held back by the rules": "Retenus par les règles",
+    "Receipts": "Accusés",
+    "Computed from every recorded message, in the consumer's time zone (Code des postes et des communications électroniques, art. L. 34-5).":
+        "Calculé à partir de chaque message enregistré, dans le fuseau horaire du consommateur (Code des postes et des communications électroniques, art. L. 34-5).",
+    "Messages held back": "Messages retenus",
+    "Message text (SMS, email): {first_name}, {last_name}, {name}, {customer_number}":
+        "Texte du message (SMS, e-mail) : {first_name}, {last_name}, {name}, {customer_number}",
+    # the unsubscribe page
+    "Unsubscribe": "Se désinscrire",
+    "This unsubscribe link is not valid. Answer the email you received and ask us to stop: we will.":
+        "Ce lien de désinscription n'est pas valide. Répondez à l'e-mail reçu en demandant l'arrêt : nous le ferons.",
+    "You are unsubscribed": "Vous êtes désinscrit",
+    "You will receive no more offers from us by email. Messages about your own orders and requests still reach you.":
+        "Vous ne recevrez plus nos offres par e-mail. Les messages sur vos commandes et vos demandes vous parviennent toujours.",
+    "Do you want to stop receiving our offers by email?": "Voulez-vous ne plus recevoir nos offres par e-mail ?",
 }

@@ -30,6 +30,7 @@ from accueil.channels.letter import intake as letter_intake
 from accueil.channels.letter import reply as letter_reply
 from accueil.channels.messaging import outbox as messaging_outbox
 from accueil.channels.outbound import dialer as outbound_dialer
+from accueil.channels.outbound import sending as outbound_sending
 from accueil.channels.sms import adapter as sms_adapter
 from accueil.channels.sms import opt_out as sms_opt_out
 from accueil.channels.visit import service as visit_service
@@ -78,8 +79,9 @@ CHANNELS: tuple[Channel, ...] = (
             routers=("accueil.channels.whatsapp.api:router",)),
 )
 
-# Job handlers that belong to no channel kind: a case's SLA timer, the pacing of progressive campaigns.
-DOMAIN_JOB_MODULES: tuple[ModuleType, ...] = (conversations_service, outbound_dialer)
+# Job handlers that belong to no channel kind: a case's SLA timer, the pacing of progressive campaigns, the
+# batches of SMS and email campaigns.
+DOMAIN_JOB_MODULES: tuple[ModuleType, ...] = (conversations_service, outbound_dialer, outbound_sending)
 
 
 def build_adapters(settings: Settings) -> ChannelAdapters:

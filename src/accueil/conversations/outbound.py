@@ -10,18 +10,22 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from accueil.conversations.cases import access_case, do_reopen_case
+from accueil.conversations.events import MessageSent
 from accueil.conversations.models import (
     OPEN_STATUSES,
+    AuthorKind,
     Case,
     CaseStatus,
     ChannelKind,
     Direction,
     Interaction,
     InteractionEvent,
+    Message,
 )
 from accueil.conversations.receive_batch import next_case_reference
-from accueil.core.ids import new_id
+from accueil.core.ids import id_at, new_id
 from accueil.customers.service import access_customer
+from accueil.db.session import queue_event
 
 
 def do_start_outbound(session: Session, *, customer_id: str, channel: ChannelKind, now: datetime,
@@ -55,3 +59,20 @@ def do_start_outbound(session: Session, *, customer_id: str, channel: ChannelKin
                                                           **(data or {})}))
     session.flush()
     return interaction
+
+
+def do_add_outbound_message(session: Session, *, interaction: Interaction, body_text: str, now: datetime,
+                            author_user_id: str | None = None, announce: bool = True) -> Message:
+    """A message we send on an outbound interaction (a campaign's SMS or email), on the journey like any
+    reply. ``announce``: ``message.sent`` is queued, so the channel's outbox sends it in this transaction's
+    wake; a caller that sends it its own way (a campaign email, with its unsubscribe headers) says False."""
+    message = Message(id=id_at(now.timestamp()), interaction_id=interaction.id, case_id=interaction.case_id,
+                      author_kind=AuthorKind.agent if author_user_id else AuthorKind.system,
+                      author_user_id=author_user_id, direction=Direction.outbound, body_text=body_text,
+                      created_at=now)
+    session.add(message)
+    session.flush()
+    if announce:
+        queue_event(session, MessageSent(case_id=interaction.case_id, message_id=message.id,
+                                         interaction_id=interaction.id), now)
+    return message

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from accueil.channels.email.forms import do_add_form
 from accueil.channels.email.mailboxes import do_add_mailbox
+from accueil.channels.outbound.demo import do_build_demo_campaigns
 from accueil.channels.whatsapp.templates import do_add_template
 from accueil.config import Settings
 from accueil.conversations.canned import do_save_canned_response
@@ -148,6 +149,9 @@ class _Builder:
                 self._day(session, day, now)
             if offset % 7 == 0 or offset == self.spec.days:
                 self.progress(f"demo history: {day.isoformat()} ({offset + 1}/{self.spec.days + 1} days)")
+        with self.factory() as session, session.begin():
+            do_build_demo_campaigns(session, callers=self.people.get("n2", []), rng=self.rng, now=now)
+        self.progress("demo campaigns: a call campaign with its compliance report, an SMS campaign to start")
         with self.factory() as session:
             _count(session, summary)
         return summary

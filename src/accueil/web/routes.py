@@ -29,6 +29,7 @@ from accueil.web.views.forms import router as forms_router
 from accueil.web.views.mailroom import router as mailroom_router
 from accueil.web.views.portal import router as portal_router
 from accueil.web.views.supervisor import router as supervisor_router
+from accueil.web.views.unsubscribe import router as unsubscribe_router
 from accueil.web.views.workforce import router as workforce_router
 
 
@@ -74,7 +75,7 @@ def install_web(app: FastAPI) -> None:
     app.include_router(callback_router)
 
     for router in (portal_router, agency_router, admin_agency_router, admin_mail_router, forms_router,
-                   mailroom_router, campaigns_router):
+                   mailroom_router, campaigns_router, unsubscribe_router):
         app.include_router(router)
 
     @app.get("/", include_in_schema=False)

@@ -23,7 +23,14 @@ from accueil.channels.base import OutboundMessage, channels_of
 from accueil.channels.messaging.models import RANK, Delivery, DeliveryStatus
 from accueil.channels.sms import segments as sms_segments
 from accueil.conversations.events import MessageSent
-from accueil.conversations.models import Attachment, ChannelKind, Interaction, Message
+from accueil.conversations.models import (
+    Attachment,
+    ChannelKind,
+    Direction,
+    Interaction,
+    InteractionEvent,
+    Message,
+)
 from accueil.core.errors import ValidationFailed
 from accueil.core.events import Event
 from accueil.customers.models import Identity, IdentityKind
@@ -73,6 +80,21 @@ def recipient_of(session: Session, customer_id: str, channel: ChannelKind) -> st
         .order_by(Identity.created_at.desc()).limit(1))
 
 
+def addressed_to(session: Session, interaction: Interaction) -> str | None:
+    """The number an outbound interaction was started for (a campaign's SMS goes to the listed number, even
+    when the customer has several), from its "arrived" entry's ``to``."""
+    if interaction.direction is not Direction.outbound:
+        return None
+    data = session.scalar(select(InteractionEvent.data).where(InteractionEvent.interaction_id == interaction.id,
+                                                              InteractionEvent.kind == "arrived").limit(1))
+    return (data or {}).get("to") or None
+
+
+def recipient_of_exchange(session: Session, interaction: Interaction) -> str | None:
+    """Where a message on this exchange goes: the number it was started for, else the customer's latest."""
+    return addressed_to(session, interaction) or recipient_of(session, interaction.customer_id, interaction.channel)
+
+
 @reacts_to(MessageSent)
 def schedule_messaging_reply(session: Session, event: Event) -> None:
     if SETTINGS not in session.info:
@@ -85,7 +107,7 @@ def schedule_messaging_reply(session: Session, event: Event) -> None:
         return
     for policy in _POLICIES.get(interaction.channel, ()):
         policy(session, interaction, message)
-    to = recipient_of(session, interaction.customer_id, interaction.channel)
+    to = recipient_of_exchange(session, interaction)
     if to is None:
         raise ValidationFailed("no_recipient", channel=interaction.channel.value)
     adapter = channels_of(session).get(interaction.channel)

@@ -54,6 +54,7 @@ class AttemptOutcome(enum.StrEnum):
     wrong_number = "wrong_number"
     refused = "refused"  # the consumer refused the offer: sixty days of quiet (art. D. 223-9)
     sale = "sale"
+    sent = "sent"  # an SMS or email campaign's message left (its delivery says whether it arrived)
 
 
 RETRIED = frozenset({AttemptOutcome.no_answer, AttemptOutcome.busy, AttemptOutcome.voicemail})

@@ -17,19 +17,27 @@ from accueil.channels.outbound.models import (
     AttemptOutcome,
     Campaign,
     CampaignAttempt,
+    CampaignChannel,
     CampaignStatus,
     CampaignTarget,
     OppositionNumber,
     ProspectingConsent,
     TargetStatus,
 )
-from accueil.channels.outbound.report import AttemptRecord, Report, compliance_report
+from accueil.channels.outbound.report import (
+    AttemptRecord,
+    Report,
+    compliance_report,
+    message_compliance_report,
+)
 from accueil.channels.outbound.zones import zone_of_phone
 from accueil.core import clock
 from accueil.core.errors import NotFound
 from accueil.customers.models import Identity, IdentityKind
 
 HISTORY = ATTEMPT_WINDOW * 4  # more than the law ever looks back for the four-in-thirty rule
+# The call rules count calls: an SMS or email campaign's messages are not attempts to call (art. D. 223-9).
+VOICE_CAMPAIGNS = select(Campaign.id).where(Campaign.channel == CampaignChannel.voice)
 
 
 def _same_consumer(column_phone, column_customer, phone: str | None, customer_id: str | None):  # type: ignore[no-untyped-def]
@@ -67,7 +75,8 @@ def consumer_of(session: Session, *, phone: str | None, customer_id: str | None,
     attempts: tuple[datetime, ...] = ()
     refused_at = None
     if same is not None:
-        prospecting = (CampaignAttempt.placed.is_(True), CampaignAttempt.purpose == Purpose.prospecting, same)
+        prospecting = (CampaignAttempt.placed.is_(True), CampaignAttempt.purpose == Purpose.prospecting, same,
+                       CampaignAttempt.campaign_id.in_(VOICE_CAMPAIGNS))
         attempts = tuple(clock.ensure_utc(at) for at in session.scalars(
             select(CampaignAttempt.started_at).where(*prospecting, CampaignAttempt.started_at > now - HISTORY)))
         last = session.scalar(select(func.max(CampaignAttempt.started_at)).where(
@@ -133,7 +142,7 @@ def history_for_report(session: Session, campaign_id: str) -> list[CampaignAttem
                                                           CampaignAttempt.customer_id.is_not(None))
     return list(session.scalars(select(CampaignAttempt).where(
         CampaignAttempt.placed.is_(True), CampaignAttempt.purpose == Purpose.prospecting,
-        or_(CampaignAttempt.phone.in_(phones), CampaignAttempt.customer_id.in_(customers)))
+        CampaignAttempt.campaign_id.in_(VOICE_CAMPAIGNS), or_(CampaignAttempt.phone.in_(phones), CampaignAttempt.customer_id.in_(customers)))
         .order_by(CampaignAttempt.started_at)))
 
 
@@ -149,7 +158,10 @@ def _record(attempt: CampaignAttempt) -> AttemptRecord:
 
 def campaign_report(session: Session, campaign_id: str) -> Report:
     """The compliance report (``report.compliance_report``) from the recorded attempts."""
-    access_campaign(session, campaign_id)
+    campaign = access_campaign(session, campaign_id)
+    if campaign.channel is not CampaignChannel.voice:
+        return message_compliance_report(campaign_id, [_record(a) for a in attempts_of(session, campaign_id)],
+                                         campaign.channel.value)
     rows = {a.id: a for a in attempts_of(session, campaign_id)}
     rows.update({a.id: a for a in history_for_report(session, campaign_id)})
     return compliance_report(campaign_id, [_record(a) for a in rows.values()])

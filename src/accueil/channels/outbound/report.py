@@ -13,8 +13,13 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from accueil.channels.outbound.law import ATTEMPT_WINDOW, MAX_ATTEMPTS, legal_calendar, quiet_until
+from accueil.channels.outbound.message_law import sms_calendar
 
 CHECKS = ("legal_hours", "frequency", "refusal_quiet", "opposition_list")
+# An SMS or email campaign: no prospecting message without consent or a contract (L. 34-5 CPCE), no
+# prospecting SMS in the quiet hours; the objection (STOP, unsubscribe) is checked at send time by the same
+# rule and again by the channel's send policy.
+MESSAGE_CHECKS = ("consent", "quiet_hours")
 
 
 @dataclass(frozen=True)
@@ -47,6 +52,10 @@ class Report:
     def compliant(self) -> bool:
         return not any(self.violations.values())
 
+    @property
+    def checks(self) -> tuple[str, ...]:
+        return tuple(self.violations)
+
 
 def _hours(record: AttemptRecord) -> bool:
     return record.consent or legal_calendar(record.timezone).is_open_at(record.started_at)
@@ -78,5 +87,20 @@ def compliance_report(campaign_id: str, records: list[AttemptRecord]) -> Report:
             violations["refusal_quiet"].append(record.id)
         if record.on_opposition_list and not record.is_customer:
             violations["opposition_list"].append(record.id)
+    refused = Counter(r.reason or "unknown" for r in ours if not r.placed)
+    return Report(ours, dict(sorted(refused.items())), violations)
+
+
+def message_compliance_report(campaign_id: str, records: list[AttemptRecord], channel: str) -> Report:
+    """The checks of an SMS or email campaign, recomputed from its recorded messages (``placed``: sent)."""
+    ours = sorted((r for r in records if r.campaign_id == campaign_id), key=lambda r: (r.started_at, r.id))
+    violations: dict[str, list[str]] = {check: [] for check in MESSAGE_CHECKS}
+    for record in ours:
+        if not (record.placed and record.prospecting):
+            continue
+        if not (record.consent or record.is_customer):
+            violations["consent"].append(record.id)
+        if channel == "sms" and not sms_calendar(record.timezone).is_open_at(record.started_at):
+            violations["quiet_hours"].append(record.id)
     refused = Counter(r.reason or "unknown" for r in ours if not r.placed)
     return Report(ours, dict(sorted(refused.items())), violations)

@@ -29,6 +29,7 @@ from accueil.channels.outbound.models import (
     TargetStatus,
 )
 from accueil.channels.outbound.queries import access_campaign, is_customer, is_opposed
+from accueil.channels.outbound.templates import check_template
 from accueil.conversations.models import Case, CaseStatus, ChannelKind, Direction, Interaction, Outcome
 from accueil.core.errors import Conflict, ValidationFailed
 from accueil.core.ids import new_id
@@ -45,6 +46,7 @@ from accueil.routing.models import Queue
 log = logging.getLogger(__name__)
 
 PACE_KIND = "campaign.pace"
+SEND_KIND = "campaign.send"  # an SMS or email campaign's next batch (``sending``)
 OPPOSITION_BATCH = 1000
 SEARCHES = ("resolved_recently", "abandoned_not_called_back")
 TRANSITIONS = {
@@ -87,8 +89,12 @@ def do_create_campaign(session: Session, *, code: str, name_fr: str, name_en: st
             raise ValidationFailed("unknown_queue", value=queue_code)
     if how is CampaignMode.progressive and queue is None:
         raise ValidationFailed("validation_error", summary="a progressive campaign calls through a queue")
-    if kind is not CampaignChannel.voice and not (template or "").strip():
-        raise ValidationFailed("validation_error", summary="an SMS or email campaign needs its text")
+    if kind is not CampaignChannel.voice:
+        template = check_template(template or "", channel=kind.value)
+        if how is CampaignMode.progressive:
+            raise ValidationFailed("validation_error", summary="only call campaigns are progressive")
+    if kind is CampaignChannel.email and not (subject or "").strip():
+        raise ValidationFailed("validation_error", summary="an email campaign needs its subject")
     campaign = Campaign(code=code, name_fr=name_fr.strip()[:200], name_en=name_en.strip()[:200],
                         purpose=_choice(Purpose, purpose, "purpose"), channel=kind, mode=how,
                         queue_id=queue.id if queue else None, max_attempts=max_attempts,
@@ -112,12 +118,22 @@ def do_set_campaign_status(session: Session, *, campaign_id: str, status: str, n
     if target is CampaignStatus.running and campaign.mode is CampaignMode.progressive:
         do_schedule_job(session, kind=PACE_KIND, run_at=now, payload={"campaign_id": campaign.id},
                         dedupe_key=f"{PACE_KIND}:{campaign.id}:{now.isoformat()}")
+    if target is CampaignStatus.running:
+        schedule_sending(session, campaign, now)
     if target is CampaignStatus.finished:  # nobody is left holding a target of a finished campaign
         for held in session.scalars(select(CampaignTarget).where(CampaignTarget.campaign_id == campaign.id,
                                                                  CampaignTarget.status == TargetStatus.in_call)):
             held.status, held.agent_id = TargetStatus.pending, None
     session.flush()
     return campaign
+
+
+def schedule_sending(session: Session, campaign: Campaign, now: datetime) -> None:
+    """A running SMS or email campaign with people to write to: its next batch, now (deduplicated)."""
+    if campaign.channel is CampaignChannel.voice or campaign.status is not CampaignStatus.running:
+        return
+    do_schedule_job(session, kind=SEND_KIND, run_at=now, payload={"campaign_id": campaign.id},
+                    dedupe_key=f"{SEND_KIND}:{campaign.id}:{now.isoformat()}")
 
 
 # Targets ------------------------------------------------------------------------------------------------
@@ -202,6 +218,8 @@ def do_add_target(session: Session, *, campaign: Campaign, now: datetime, custom
         target.status, target.excluded_reason = TargetStatus.excluded, reason
     session.add(target)
     session.flush()
+    if reason is None:
+        schedule_sending(session, campaign, now)
     return Added(target, False)
 
 

@@ -23,6 +23,18 @@ TEXTS: dict[str, dict[str, str]] = {
     "opposition_list": {"en": "This number is on the opposition list and the person is not a customer (art. L. 223-1).",
                         "fr": "Ce numéro est inscrit sur la liste d'opposition et la personne n'est pas cliente "
                               "(art. L. 223-1)."},
+    # the rules of campaign messages (channels/outbound/message_law.py: MessageRefusal)
+    "opted_out": {"en": "This person objected to our messages on this channel (STOP or unsubscribe); nothing is sent.",
+                  "fr": "Cette personne s'est opposée à nos messages sur ce canal (STOP ou désinscription) : rien "
+                        "n'est envoyé."},
+    "no_consent": {"en": "No consent to prospecting messages and no contract with us (art. L. 34-5 CPCE).",
+                   "fr": "Ni consentement aux messages de prospection, ni contrat avec nous (art. L. 34-5 CPCE)."},
+    "quiet_hours": {"en": "Prospecting SMS wait for Monday to Saturday, 8:00 to 20:00, in the consumer's time zone "
+                          "(not on public holidays).",
+                    "fr": "Les SMS de prospection attendent le lundi au samedi, de 8 h à 20 h, heure du "
+                          "consommateur (hors jours fériés)."},
+    "sms_opted_out": {"en": "This number sent STOP: no text message is sent to it.",
+                      "fr": "Ce numéro a envoyé STOP : aucun SMS ne lui est envoyé."},
     # exclusions at import
     "no_phone": {"en": "No phone number to call.", "fr": "Aucun numéro à appeler."},
     "no_email": {"en": "No email address to write to.", "fr": "Aucune adresse e-mail."},

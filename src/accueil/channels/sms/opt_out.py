@@ -20,7 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from accueil.channels.base import OutboundMessage, channels_of
-from accueil.channels.messaging.outbox import recipient_of, send_policy
+from accueil.channels.messaging.outbox import recipient_of, recipient_of_exchange, send_policy
 from accueil.conversations.events import CaseNoteAdded
 from accueil.conversations.models import (
     AuthorKind,
@@ -130,7 +130,7 @@ def _confirm(session: Session, payload: dict, now: datetime) -> None:
 @send_policy(ChannelKind.sms)
 def refuse_opted_out(session: Session, interaction: Interaction, message: Message) -> None:
     """A reply to a number that sent STOP is refused before it is stored, with the reason."""
-    if is_opted_out(session, recipient_of(session, interaction.customer_id, ChannelKind.sms)):
+    if is_opted_out(session, recipient_of_exchange(session, interaction)):
         log.info("SMS reply refused on interaction %s: the customer's number opted out", interaction.id)
         raise Conflict("sms_opted_out")
 

@@ -24,7 +24,7 @@ from accueil.channels.outbound.queries import (
     campaigns,
     progress,
 )
-from accueil.channels.outbound.report import CHECKS
+from accueil.channels.outbound.sending import delivery_counts
 from accueil.channels.outbound.texts import text
 from accueil.core import clock
 from accueil.core.errors import AccueilError, ValidationFailed
@@ -188,8 +188,10 @@ def _detail_context(session: Session, campaign_id: str) -> dict:
     campaign = access_campaign(session, campaign_id)
     targets = list(session.scalars(select(CampaignTarget).where(CampaignTarget.campaign_id == campaign.id)
                                    .order_by(CampaignTarget.created_at).limit(200)))
-    return {"campaign": campaign, "progress": progress(session, campaign.id), "report": campaign_report(session, campaign.id),
-            "targets": targets, "checks": CHECKS, "statuses": [s.value for s in CampaignStatus]}
+    report = campaign_report(session, campaign.id)
+    return {"campaign": campaign, "progress": progress(session, campaign.id), "report": report,
+            "targets": targets, "checks": report.checks, "statuses": [s.value for s in CampaignStatus],
+            "deliveries": delivery_counts(session, campaign.id)}
 
 
 async def _detail(request: Request, user: WebUser, campaign_id: str, *, notice: str | None = None,
