@@ -156,6 +156,9 @@ POST   /supervisor/campaigns/{campaign_id}/status            web supervisor admi
 POST   /supervisor/campaigns/{campaign_id}/import            web supervisor admin
 POST   /supervisor/campaigns/{campaign_id}/search            web supervisor admin
 GET    /supervisor/campaigns/{campaign_id}/report.csv        web supervisor admin
+GET    /supervisor/consents                                  web supervisor admin
+POST   /supervisor/consents                                  web supervisor admin
+POST   /supervisor/consents/{consent_id}/withdraw            web supervisor admin
 GET    /supervisor/workforce                                 web supervisor admin
 POST   /supervisor/workforce/what-if                         web supervisor admin
 GET    /supervisor                                           web supervisor admin

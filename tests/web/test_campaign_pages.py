@@ -4,12 +4,13 @@ and its CSV export)."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
 from accueil.channels.outbound import service
-from accueil.channels.outbound.models import Campaign, CampaignAttempt, CampaignTarget
+from accueil.channels.outbound.models import Campaign, CampaignAttempt, CampaignTarget, ProspectingConsent
+from accueil.channels.outbound.queries import consumer_of
 from accueil.conversations.models import Interaction
 from accueil.core import clock
 from accueil.customers.models import IdentityKind
@@ -97,3 +98,28 @@ def test_an_sms_campaign_page_shows_its_text_the_message_checks_and_no_dialer(ru
     assert bob.post(made.headers["location"] + "/status", {"status": "running"}, htmx=False).status_code == 303
     agent = web("alice")
     assert "Soldes" not in agent.http.get("/agent/campaigns").text  # agents only see (running) call campaigns
+
+
+def test_supervisors_record_and_withdraw_a_consent_which_the_dialer_then_reads(runtime, cast, web):
+    bob = web("bob")
+    refused = bob.post("/supervisor/consents", {"phone": "06 11 22 33 44", "given_at": "2026-12-01T10:00",
+                                                "proof": ""}, htmx=False)
+    assert refused.status_code == 422 and "preuve" in refused.text  # in French: bob's language
+    unknown = bob.post("/supervisor/consents", {"customer_number": "NOPE", "given_at": "2026-12-01T10:00",
+                                                "proof": "papier signé"}, htmx=False)
+    assert unknown.status_code == 422 and "NOPE" in unknown.text
+    made = bob.post("/supervisor/consents", {"phone": "06 11 22 33 44", "given_at": "2026-12-01T10:00",
+                                             "proof": "formulaire web, case cochée"}, htmx=False)
+    assert made.status_code == 303
+    now = clock.now()
+    with runtime.factory() as session:
+        consent = session.scalars(select(ProspectingConsent)).one()
+        assert consent.phone == ZOE and consent.recorded_by_id == cast.users["bob"]
+        assert consent.given_at.replace(tzinfo=UTC) == datetime(2026, 12, 1, 9, 0, tzinfo=UTC)  # 10:00 in Paris
+        assert consumer_of(session, phone=ZOE, customer_id=None, now=now).consent
+    page = bob.http.get("/supervisor/consents")
+    assert "formulaire web, case cochée" in page.text and "en vigueur" in page.text
+    assert bob.post(f"/supervisor/consents/{consent.id}/withdraw", {}, htmx=False).status_code == 303
+    with runtime.factory() as session:
+        assert not consumer_of(session, phone=ZOE, customer_id=None, now=clock.now()).consent
+    assert web("alice").http.get("/supervisor/consents").status_code == 403

@@ -110,4 +110,21 @@ FRENCH: dict[str, str] = {
     "You will receive no more offers from us by email. Messages about your own orders and requests still reach you.":
         "Vous ne recevrez plus nos offres par e-mail. Les messages sur vos commandes et vos demandes vous parviennent toujours.",
     "Do you want to stop receiving our offers by email?": "Voulez-vous ne plus recevoir nos offres par e-mail ?",
+    # consents to calls outside the legal hours
+    "Consents to calls": "Consentements aux appels",
+    "A consumer's express prior consent lets a prospecting call reach them outside the legal days and hours (art. D. 223-9, 2nd paragraph) — nothing else: the four calls in thirty days and the sixty days after a refusal still apply. Record each with its proof.":
+        "Le consentement exprès et préalable d'un consommateur permet de l'appeler en prospection hors des jours et heures légaux (art. D. 223-9, 2e alinéa) — rien d'autre : les quatre appels sur trente jours et les soixante jours après un refus s'appliquent toujours. Enregistrez chacun avec sa preuve.",
+    "Customer": "Client",
+    "Given on": "Donné le",
+    "Proof": "Preuve",
+    "withdrawn on %(when)s": "retiré le %(when)s",
+    "in force": "en vigueur",
+    "Withdraw": "Retirer",
+    "No consent recorded yet.": "Aucun consentement enregistré pour l'instant.",
+    "Record a consent": "Enregistrer un consentement",
+    "Phone number": "Numéro de téléphone",
+    "or customer number": "ou numéro client",
+    "Given on (your local time)": "Donné le (votre heure locale)",
+    "Proof (form, recording reference, signed paper…)": "Preuve (formulaire, référence d'enregistrement, papier signé…)",
+    "Record the consent": "Enregistrer le consentement",
 }

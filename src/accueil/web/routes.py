@@ -25,6 +25,7 @@ from accueil.web.views.callback import router as callback_router
 from accueil.web.views.calls import router as calls_router
 from accueil.web.views.campaigns import router as campaigns_router
 from accueil.web.views.chat import router as chat_router
+from accueil.web.views.consents import router as consents_router
 from accueil.web.views.forms import router as forms_router
 from accueil.web.views.mailroom import router as mailroom_router
 from accueil.web.views.portal import router as portal_router
@@ -75,7 +76,7 @@ def install_web(app: FastAPI) -> None:
     app.include_router(callback_router)
 
     for router in (portal_router, agency_router, admin_agency_router, admin_mail_router, forms_router,
-                   mailroom_router, campaigns_router, unsubscribe_router):
+                   mailroom_router, campaigns_router, consents_router, unsubscribe_router):
         app.include_router(router)
 
     @app.get("/", include_in_schema=False)

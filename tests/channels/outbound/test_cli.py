@@ -45,3 +45,31 @@ def test_opposition_import_list_import_and_report(tmp_path, monkeypatch):
     assert runner.invoke(main, ["campaign", "report", "nope"]).exit_code != 0
     engine.dispose()
     get_settings.cache_clear()
+
+
+def test_a_consent_recorded_and_withdrawn_from_the_command_line(tmp_path, monkeypatch):
+    from accueil.channels.outbound.models import ProspectingConsent
+
+    monkeypatch.setenv("ACCUEIL_DATA_DIR", str(tmp_path))
+    monkeypatch.delenv("ACCUEIL_DATABASE_URL", raising=False)
+    get_settings.cache_clear()
+    runner = CliRunner()
+    assert runner.invoke(main, ["db", "upgrade"]).exit_code == 0
+    future = runner.invoke(main, ["campaign", "consent", "--phone", "06 99 88 77 66", "--proof", "papier",
+                                  "--given-at", "2099-01-01T10:00"])
+    assert future.exit_code != 0 and "donné avant d'être enregistré" in future.output
+    unknown = runner.invoke(main, ["campaign", "consent", "--customer-number", "CL404", "--proof", "papier"])
+    assert unknown.exit_code != 0 and "Aucun client n'a le numéro CL404" in unknown.output
+    made = runner.invoke(main, ["campaign", "consent", "--phone", "06 99 88 77 66", "--proof", "formulaire web",
+                                "--given-at", "2026-12-01T10:00"])
+    assert made.exit_code == 0, made.output
+    consent_id = made.output.strip()
+    assert runner.invoke(main, ["campaign", "consent-withdraw", consent_id]).exit_code == 0
+    assert runner.invoke(main, ["campaign", "consent-withdraw", "nope"]).exit_code != 0
+    engine = create_engine(get_settings().effective_database_url)
+    with Session(engine) as session:
+        consent = session.get(ProspectingConsent, consent_id)
+        assert consent.phone == "+33699887766" and consent.source == "formulaire web"
+        assert consent.given_at.hour == 9 and consent.withdrawn_at is not None  # 10:00 Paris is 09:00 UTC
+    engine.dispose()
+    get_settings.cache_clear()

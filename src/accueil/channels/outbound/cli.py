@@ -117,3 +117,63 @@ def report(code: str) -> None:
         click.echo(f"refused by the dialer, {reason}: {count}")
     if not found.compliant:
         raise SystemExit(1)
+
+
+@campaign.command("consent")
+@click.option("--phone", default="", help="The consumer's number (any usual spelling).")
+@click.option("--customer-number", default="", help="Or their customer number.")
+@click.option("--proof", required=True, help="The proof: form, recording reference, signed paper...")
+@click.option("--given-at", default="", help="When it was given, ISO 8601 (default: now); local time if no offset.")
+def consent(phone: str, customer_number: str, proof: str, given_at: str) -> None:
+    """Record a consumer's express prior consent to prospecting calls outside the legal hours."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from accueil.channels.outbound.service import customer_by_number, do_record_consent
+    from accueil.core import clock
+    from accueil.core.errors import AccueilError
+    from accueil.core.i18n import error_message
+    from accueil.customers.models import IdentityKind
+    from accueil.customers.service import normalise_identity
+    from accueil.runtime import build_runtime
+
+    runtime = build_runtime(get_settings())
+    settings, language = runtime.settings, runtime.settings.default_language
+    try:
+        when = datetime.fromisoformat(given_at) if given_at else clock.now()
+    except ValueError:
+        raise click.BadParameter("an ISO 8601 date and time, e.g. 2026-12-01T10:00", param_hint="--given-at") from None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=ZoneInfo(settings.timezone))
+    try:
+        with runtime.factory() as session, session.begin():
+            ref = normalise_identity(IdentityKind.phone, phone, phone_region=settings.default_phone_region) \
+                if phone else None
+            customer_id = customer_by_number(session, customer_number) if customer_number else None
+            if customer_number and customer_id is None:
+                raise click.ClickException(error_message("unknown_customer_number", language,
+                                                         {"value": customer_number}))
+            made = do_record_consent(session, source=proof, given_at=clock.ensure_utc(when), now=clock.now(),
+                                     customer_id=customer_id, phone=ref)
+            consent_id = made.id
+    except AccueilError as exc:
+        raise click.ClickException(error_message(exc.code, language, exc.details)) from exc
+    click.echo(consent_id)
+
+
+@campaign.command("consent-withdraw")
+@click.argument("consent_id")
+def consent_withdraw(consent_id: str) -> None:
+    """The consumer takes their consent back: the legal hours apply to them again."""
+    from accueil.channels.outbound.service import do_withdraw_consent
+    from accueil.core import clock
+    from accueil.core.errors import AccueilError
+    from accueil.core.i18n import error_message
+    from accueil.runtime import build_runtime
+
+    runtime = build_runtime(get_settings())
+    try:
+        with runtime.factory() as session, session.begin():
+            do_withdraw_consent(session, consent_id=consent_id, now=clock.now())
+    except AccueilError as exc:
+        raise click.ClickException(error_message(exc.code, runtime.settings.default_language, exc.details)) from exc

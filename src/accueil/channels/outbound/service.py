@@ -31,7 +31,7 @@ from accueil.channels.outbound.models import (
 from accueil.channels.outbound.queries import access_campaign, is_customer, is_opposed
 from accueil.channels.outbound.templates import check_template
 from accueil.conversations.models import Case, CaseStatus, ChannelKind, Direction, Interaction, Outcome
-from accueil.core.errors import Conflict, ValidationFailed
+from accueil.core.errors import Conflict, NotFound, ValidationFailed
 from accueil.core.ids import new_id
 from accueil.customers.models import Customer, Identity, IdentityKind
 from accueil.customers.service import (
@@ -92,9 +92,9 @@ def do_create_campaign(session: Session, *, code: str, name_fr: str, name_en: st
     if kind is not CampaignChannel.voice:
         template = check_template(template or "", channel=kind.value)
         if how is CampaignMode.progressive:
-            raise ValidationFailed("validation_error", summary="only call campaigns are progressive")
+            raise ValidationFailed("campaign_progressive_voice")
     if kind is CampaignChannel.email and not (subject or "").strip():
-        raise ValidationFailed("validation_error", summary="an email campaign needs its subject")
+        raise ValidationFailed("campaign_subject_required")
     campaign = Campaign(code=code, name_fr=name_fr.strip()[:200], name_en=name_en.strip()[:200],
                         purpose=_choice(Purpose, purpose, "purpose"), channel=kind, mode=how,
                         queue_id=queue.id if queue else None, max_attempts=max_attempts,
@@ -300,9 +300,9 @@ def do_record_consent(session: Session, *, source: str, given_at: datetime, now:
                       recorded_by_id: str | None = None) -> ProspectingConsent:
     """The consumer's express prior consent to be called outside the legal hours, with its proof."""
     if not (source or "").strip():
-        raise ValidationFailed("validation_error", summary="a consent is recorded with its proof")
+        raise ValidationFailed("consent_proof_required")
     if given_at > now:
-        raise ValidationFailed("validation_error", summary="a consent is given before it is recorded")
+        raise ValidationFailed("consent_in_future")
     if customer_id is None and phone is None:
         raise ValidationFailed("identity_required")
     customer = access_customer(session, customer_id).id if customer_id else None
@@ -311,3 +311,26 @@ def do_record_consent(session: Session, *, source: str, given_at: datetime, now:
     session.add(consent)
     session.flush()
     return consent
+
+
+def do_withdraw_consent(session: Session, *, consent_id: str, now: datetime) -> ProspectingConsent:
+    """The consumer takes their consent back: from now on the legal hours apply to them again."""
+    consent = session.get(ProspectingConsent, consent_id, with_for_update=True)
+    if consent is None:
+        raise NotFound("not_found", kind="consent", id=consent_id)
+    if consent.withdrawn_at is None:
+        consent.withdrawn_at = now
+        session.flush()
+    return consent
+
+
+def consents(session: Session, *, limit: int = 200) -> list[ProspectingConsent]:
+    return list(session.scalars(select(ProspectingConsent).order_by(ProspectingConsent.given_at.desc(),
+                                                                    ProspectingConsent.id).limit(limit)))
+
+
+def customer_by_number(session: Session, number: str) -> str | None:
+    """The customer holding this customer number (as typed: case and spaces do not matter)."""
+    ref = normalise_identity(IdentityKind.customer_number, number)
+    return session.scalar(select(Identity.customer_id).where(Identity.kind == IdentityKind.customer_number,
+                                                             Identity.value == ref.value).limit(1))

@@ -21,21 +21,21 @@ def variables_in(text: str) -> list[str]:
     try:
         return [field for _literal, field, _spec, _conv in string.Formatter().parse(text) if field is not None]
     except ValueError:
-        raise ValidationFailed("validation_error", summary="the text has an unmatched { or }") from None
+        raise ValidationFailed("campaign_text_brace") from None
 
 
 def check_template(text: str, *, channel: str) -> str:
     """The campaign text, stripped; refused when empty, too long or naming an unknown variable."""
     text = (text or "").strip()
     if not text:
-        raise ValidationFailed("validation_error", summary="an SMS or email campaign needs its text")
+        raise ValidationFailed("campaign_text_required")
     limit = SMS_MAX_CHARS if channel == "sms" else EMAIL_MAX_CHARS
     if len(text) > limit:
-        raise ValidationFailed("validation_error", summary=f"the text is longer than {limit} characters")
+        raise ValidationFailed("campaign_text_too_long", limit=limit)
     for name in variables_in(text):
         if name not in VARIABLES:
-            raise ValidationFailed("validation_error",
-                                   summary=f"{{{name}}} is not a variable; use {', '.join(VARIABLES)}")
+            raise ValidationFailed("campaign_text_variable", name=name,
+                                   variables=", ".join(f"{{{v}}}" for v in VARIABLES))
     return text
 
 
