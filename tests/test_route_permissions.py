@@ -209,6 +209,9 @@ POST   /admin/agencies/{code}/closures                       web admin
 POST   /admin/agencies/{code}/closures/{closure_id}/delete   web admin
 GET    /admin/mail                                           web admin
 GET    /admin/mail/{mail_id}                                 web admin
+GET    /admin/messaging                                      web admin
+POST   /admin/messaging/templates                            web admin
+POST   /admin/messaging/templates/{template_id}/approval     web admin
 GET    /forms/{code}                                         public
 POST   /forms/{code}                                         public
 GET    /chat/demo                                            public

@@ -19,6 +19,7 @@ from accueil.web.views.admin import router as admin_router
 from accueil.web.views.admin_agency import router as admin_agency_router
 from accueil.web.views.admin_ivr import router as admin_ivr_router
 from accueil.web.views.admin_mail import router as admin_mail_router
+from accueil.web.views.admin_messaging import router as admin_messaging_router
 from accueil.web.views.agency import router as agency_router
 from accueil.web.views.agent import router as agent_router
 from accueil.web.views.callback import router as callback_router
@@ -75,7 +76,8 @@ def install_web(app: FastAPI) -> None:
 
     app.include_router(callback_router)
 
-    for router in (portal_router, agency_router, admin_agency_router, admin_mail_router, forms_router,
+    for router in (portal_router, agency_router, admin_agency_router, admin_mail_router, admin_messaging_router,
+                   forms_router,
                    mailroom_router, campaigns_router, consents_router, unsubscribe_router):
         app.include_router(router)
 
