@@ -17,6 +17,7 @@ def test_providers_and_settings_are_shown_without_their_secrets(runtime, web, mo
     assert "ACCUEIL_WHATSAPP_APP_SECRET" in page.text and "tres-secret-42" not in page.text
     assert "/webhooks/whatsapp</code>" in page.text and "/webhooks/twilio/sms/status</code>" in page.text
     assert "MLUMIERE" in page.text and "Canaux de messagerie" in page.text  # the admin reads French
+    assert 'data-missing-queue="whatsapp"' in page.text  # no such queue in the test database: said loudly
     assert web("bob").get("/admin/messaging").status_code == 403
 
 

@@ -35,4 +35,7 @@ FRENCH: dict[str, str] = {
     "Text, with {{1}}, {{2}}… for the variables": "Texte, avec {{1}}, {{2}}… pour les variables",
     "Already approved by Meta": "Déjà approuvé par Meta",
     "Add the template": "Ajouter le modèle",
+    "%(setting)s names the queue « %(code)s », which does not exist: new conversations on that channel are refused (the provider retries them) until you create it under Queues or change the setting.":
+        "%(setting)s désigne la file « %(code)s », qui n'existe pas : les nouvelles conversations de ce canal sont "
+        "refusées (le fournisseur les renvoie) tant que vous ne l'avez pas créée dans Files ou changé le réglage.",
 }

@@ -13,6 +13,7 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from accueil.channels.base import ChannelAdapters
@@ -25,6 +26,7 @@ from accueil.channels.whatsapp.templates import (
 )
 from accueil.config import Settings
 from accueil.conversations.models import ChannelKind
+from accueil.routing.models import Queue
 from accueil.web.session import WebUser
 from accueil.web.views.admin import _form_value, _page, _write, admin_user
 
@@ -80,13 +82,28 @@ def channel_setups(settings: Settings, adapters: ChannelAdapters, base_url: str)
     return found
 
 
+QUEUE_SETTINGS = ("sms_queue", "whatsapp_queue", "social_queue")
+
+
+def missing_queues(settings: Settings, session: Session) -> list[tuple[str, str]]:
+    """(setting, queue code) of each channel whose new conversations would go to a queue that does not exist:
+    its provider's deliveries are then refused until the queue is created or the setting changed."""
+    found = []
+    for name in QUEUE_SETTINGS:
+        code = str(getattr(settings, name, "") or "")
+        if code and session.scalar(select(Queue.id).where(Queue.code == code, Queue.active.is_(True))) is None:
+            found.append((f"ACCUEIL_{name.upper()}", code))
+    return found
+
+
 def _load(request: Request):  # noqa: ANN202
     rt = request.app.state.runtime
     base = rt.settings.public_url or str(request.base_url)
 
     def load(session: Session) -> dict:
         return {"setups": channel_setups(rt.settings, rt.channels, base), "templates": templates(session),
-                "categories": CATEGORIES, "senders": sorted(rt.settings.sms_sender_map.items())}
+                "categories": CATEGORIES, "senders": sorted(rt.settings.sms_sender_map.items()),
+                "missing_queues": missing_queues(rt.settings, session)}
     return load
 
 
