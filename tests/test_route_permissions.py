@@ -52,6 +52,8 @@ POST   /api/v1/interactions/{interaction_id}/events          scope cases:write
 GET    /api/v1/attachments/{attachment_id}/content           scope cases:read
 GET    /api/v1/canned-responses                              scope cases:read
 PUT    /api/v1/canned-responses/{code}                       scope admin
+GET    /api/v1/knowledge/search                              public
+GET    /api/v1/knowledge/articles/{article}                  public
 GET    /api/v1/customers                                     scope customers:read
 POST   /api/v1/customers                                     scope customers:write
 GET    /api/v1/customers/{customer_id}                       scope customers:read

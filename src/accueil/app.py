@@ -24,6 +24,7 @@ from accueil.db.session import (
     WalCheckpointer,
 )
 from accueil.identity.api import router as agents_router
+from accueil.knowledge.api import router as knowledge_router
 from accueil.routing.api import router as routing_router
 from accueil.routing.events import (
     InteractionArrived,
@@ -122,7 +123,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     install_error_handlers(app)
     app.add_middleware(BodySizeLimit, max_bytes=request_limit(settings))
 
-    for router in (conversations_router, customers_router, agents_router, routing_router):
+    for router in (conversations_router, customers_router, agents_router, routing_router, knowledge_router):
         app.include_router(router)
     for router in registry.routers():  # every channel's routers
         app.include_router(router)

@@ -252,6 +252,7 @@ from accueil.channels.letter.cli import letter  # noqa: E402
 from accueil.channels.outbound.cli import campaign  # noqa: E402
 from accueil.channels.sms.cli import sms  # noqa: E402
 from accueil.channels.whatsapp.cli import whatsapp  # noqa: E402
+from accueil.knowledge.cli import kb  # noqa: E402
 from accueil.workforce.cli import wfm  # noqa: E402 - registered last: its imports are heavy and lazy
 
 main.add_command(mail)
@@ -260,3 +261,4 @@ main.add_command(campaign)
 main.add_command(sms)
 main.add_command(whatsapp)
 main.add_command(wfm)
+main.add_command(kb)

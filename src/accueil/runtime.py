@@ -36,6 +36,7 @@ from accueil.db.session import (
 )
 from accueil.identity.events import TokenRevoked
 from accueil.identity.service import authenticate_token
+from accueil.knowledge.service import IndexCache
 from accueil.routing import reactions as routing_reactions
 from accueil.routing.config_loader import RoutingConfigCache
 from accueil.routing.enqueue import ArrivalDoor
@@ -55,6 +56,7 @@ class Runtime:
     routing_rules: RoutingConfigCache = field(default_factory=lambda: RoutingConfigCache())
     login_throttle: LoginThrottle = field(default_factory=lambda: LoginThrottle())
     channels: ChannelAdapters = field(default_factory=ChannelAdapters)  # the channel adapters, by kind
+    knowledge_index: IndexCache = field(default_factory=lambda: IndexCache())  # the help centre's search
 
     def __post_init__(self) -> None:
         self.bus.subscribe(self.principals.clear, prefix=TokenRevoked.name)

@@ -26,6 +26,16 @@ ERROR_MESSAGES: dict[str, dict[str, str]] = {
     "unknown_queue": {"en": "Unknown queue {value!r}.", "fr": "File d'attente inconnue {value!r}."},
     "invalid_imap_security": {"en": "Unknown IMAP security {value!r} (ssl, starttls or none).",
                               "fr": "Sécurité IMAP inconnue {value!r} (ssl, starttls ou none)."},
+    # the knowledge base (knowledge/)
+    "names_required": {"en": "A name in French and in English is required.",
+                       "fr": "Un nom en français et en anglais est requis."},
+    "article_titles_required": {"en": "An article needs a title in French and in English.",
+                                "fr": "Un article a besoin d'un titre en français et en anglais."},
+    "article_bodies_required": {"en": "An article needs its text in French and in English.",
+                                "fr": "Un article a besoin de son texte en français et en anglais."},
+    "article_too_long": {"en": "An article's text is at most {limit} characters.",
+                         "fr": "Le texte d'un article fait au plus {limit} caractères."},
+    "unknown_category": {"en": "No knowledge category {value!r}.", "fr": "Aucune catégorie d'articles {value!r}."},
     # campaign texts and consents (channels/outbound)
     "campaign_text_required": {"en": "An SMS or email campaign needs its text.",
                                "fr": "Une campagne SMS ou e-mail a besoin de son texte."},

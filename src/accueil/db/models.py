@@ -14,6 +14,7 @@ from accueil.customers import models as customers_models  # noqa: F401
 from accueil.db import idempotency, jobs  # noqa: F401
 from accueil.db.base import Base
 from accueil.identity import models as identity_models  # noqa: F401
+from accueil.knowledge import models as knowledge_models  # noqa: F401
 from accueil.routing import models as routing_models  # noqa: F401
 
 metadata = Base.metadata

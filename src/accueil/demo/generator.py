@@ -12,6 +12,7 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -48,11 +49,14 @@ from accueil.identity.service import (
     do_create_user,
     do_set_skill,
 )
+from accueil.knowledge.files import read_folder
+from accueil.knowledge.service import do_import_articles
 from accueil.routing.admin import do_save_queue
 from accueil.routing.enqueue import ArrivalDoor
 from accueil.routing.models import Queue, TargetKind
 
 PARIS = ZoneInfo("Europe/Paris")
+KNOWLEDGE_DIR = Path(__file__).resolve().parent / "knowledge"  # the articles of the help centre
 WEEKDAY_FACTOR = [1.3, 1.1, 1.0, 1.0, 0.95, 0.55, 0.15]  # Monday … Sunday
 # Relative arrivals per local hour, 0–23: a morning peak, a lunch dip, an afternoon peak.
 HOURLY = [0.2, 0.1, 0.05, 0.05, 0.05, 0.1, 0.3, 0.8, 2.2, 3.4, 3.6, 3.0, 2.0, 2.4, 3.0, 2.8, 2.4, 2.0, 1.5, 0.9,
@@ -152,6 +156,10 @@ class _Builder:
         with self.factory() as session, session.begin():
             do_build_demo_campaigns(session, callers=self.people.get("n2", []), rng=self.rng, now=now)
         self.progress("demo campaigns: a call campaign with its compliance report, an SMS campaign to start")
+        articles, categories, _problems = read_folder(KNOWLEDGE_DIR)
+        with self.factory() as session, session.begin():
+            do_import_articles(session, articles=articles, categories=categories, now=now)
+        self.progress(f"demo knowledge base: {len(articles)} articles in French and English")
         with self.factory() as session:
             _count(session, summary)
         return summary

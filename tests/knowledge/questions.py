@@ -1,0 +1,33 @@
+"""Questions a customer would type, in their own words, and the demo article that answers each: the search
+regression floor (tests) and the search benchmark (benchmarks/knowledge_search.py) use them."""
+
+QUESTIONS: list[tuple[str, str, str]] = [
+    ("fr", "mon colis n'est toujours pas arrivé", "colis-en-retard"),
+    ("fr", "ou en est ma commande", "suivre-ma-commande"),
+    ("fr", "je voudrais annuler ce que j'ai acheté hier", "modifier-ou-annuler-une-commande"),
+    ("fr", "je déménage, comment livrer à ma nouvelle adresse", "changer-adresse-de-livraison"),
+    ("fr", "combien coûte l'envoi", "delais-et-frais-de-livraison"),
+    ("fr", "le carton est arrivé écrasé et la lampe est cassée", "colis-abime"),
+    ("fr", "je veux renvoyer une lampe qui ne me plaît pas", "retourner-un-article"),
+    ("fr", "quand est-ce que je récupère mon argent", "delai-de-remboursement"),
+    ("fr", "je voudrais la même en noir", "echanger-un-article"),
+    ("fr", "puis-je payer en plusieurs fois", "moyens-de-paiement"),
+    ("fr", "il me faut une facture pour ma société", "obtenir-une-facture"),
+    ("fr", "je n'arrive plus à me connecter", "mot-de-passe-oublie"),
+    ("fr", "supprimer mon compte et mes informations", "mes-donnees-personnelles"),
+    ("fr", "arrêter les pubs par sms", "ne-plus-recevoir-offres"),
+    ("fr", "ma lampe ne marche plus après un an", "garantie-des-produits"),
+    ("fr", "quel culot pour une suspension", "choisir-une-ampoule"),
+    ("fr", "le magasin est ouvert le samedi ?", "boutique-paris-horaires"),
+    ("fr", "je veux parler à quelqu'un au téléphone", "prendre-rendez-vous"),
+    ("en", "my parcel never came", "colis-en-retard"),
+    ("en", "where is my package", "suivre-ma-commande"),
+    ("en", "how long until I get my money back", "delai-de-remboursement"),
+    ("en", "the box arrived crushed", "colis-abime"),
+    ("en", "can I pay in instalments", "moyens-de-paiement"),
+    ("en", "I forgot my password", "mot-de-passe-oublie"),
+    ("en", "how do I send something back", "retourner-un-article"),
+    ("en", "what time does the Paris store open", "boutique-paris-horaires"),
+    ("en", "delete my personal information", "mes-donnees-personnelles"),
+    ("en", "which light bulb fits my lamp", "choisir-une-ampoule"),
+]
