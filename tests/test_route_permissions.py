@@ -224,6 +224,10 @@ POST   /portal/appointments                                  public
 GET    /portal/appointments/cancel/{token}                   public
 POST   /portal/appointments/cancel/{token}                   public
 GET    /unsubscribe/{token}                                  public
+GET    /help                                                 public
+GET    /help/search                                          public
+GET    /help/articles/{code}                                 public
+POST   /help/articles/{code}/vote                            public
 POST   /unsubscribe/{token}                                  public
 """
 

@@ -34,6 +34,7 @@ from accueil.routing.events import (
 )
 from accueil.routing.service import Dispatcher
 from accueil.runtime import Runtime, build_runtime
+from accueil.selfcare.help import router as help_router
 
 log = logging.getLogger(__name__)
 
@@ -135,4 +136,5 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     from accueil.web.routes import install_web
 
     install_web(app)
+    app.include_router(help_router)  # the public help centre (selfcare/), on the web pages' templates
     return app

@@ -217,6 +217,7 @@ def demo(days: int, customers: int, seed: int, serve_after: bool, host: str, por
             click.echo(f"  Mail sent to customers (replies, acknowledgements) lands in the Maildir\n"
                        f"  {mail_settings.mail_outbox_maildir} (read it with `mutt -f` or Python's mailbox).\n")
         os.environ.setdefault("ACCUEIL_WHATSAPP_QUEUE", "messagerie")
+        os.environ.setdefault("ACCUEIL_HELP_PHONE_NUMBER", "+33320000000")  # Maison Lumière's (fictional) line
         if not (settings.sms_gateway_url or settings.twilio_account_sid):  # no operator: SMS to a local folder
             from accueil.channels.sms.simulator import DEMO_WEBHOOK_SECRET
 

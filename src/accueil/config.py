@@ -112,6 +112,7 @@ class Settings(BaseSettings):
     whatsapp_motif: str = ""
     # --- web chat (channels/chat) ---
     chat_queue: str = "chat"
+    help_phone_number: str = ""  # the customer-service number the help centre shows (a tel: link; empty: none)
     chat_max_message_chars: int = Field(default=2000, ge=1, le=100_000)
     chat_rate_messages: int = Field(default=10, ge=1)
     chat_rate_seconds: float = Field(default=10.0, gt=0)

@@ -1,0 +1,38 @@
+"""French for the public help centre (selfcare/help.py), merged by tools/fr_web_catalog.py."""
+
+FRENCH: dict[str, str] = {
+    "Help centre": "Centre d'aide",
+    "Talk to us": "Nous contacter",
+    "By phone": "Par téléphone",
+    "standard rate": "appel non surtaxé",
+    "open now, wait about %(wait)s": "ouvert, attente d'environ %(wait)s",
+    "closed now, reopens %(when)s": "fermé, réouverture %(when)s",
+    "Be called back": "Être rappelé",
+    "now, or at the time you choose": "tout de suite, ou au moment de votre choix",
+    "at the time you choose": "au moment de votre choix",
+    "Chat": "Discussion",
+    "an adviser is available: use the chat button at the bottom of the page":
+        "un conseiller est disponible : utilisez le bouton de discussion en bas de la page",
+    "Write to us": "Nous écrire",
+    "contact form": "formulaire de contact",
+    "we answer within %(hours)s business hours": "nous répondons sous %(hours)s heures ouvrées",
+    "book an appointment": "prendre rendez-vous",
+    "Search the help centre": "Rechercher dans le centre d'aide",
+    "Ask your question, e.g. where is my parcel?": "Posez votre question, par exemple : où est mon colis ?",
+    "No article yet.": "Aucun article pour l'instant.",
+    "No article answers this question. Our advisers can: see below.":
+        "Aucun article ne répond à cette question. Nos conseillers, si : voyez ci-dessous.",
+    "Updated %(when)s": "Mis à jour le %(when)s",
+    "Thank you for telling us.": "Merci de nous l'avoir dit.",
+    "Was this helpful?": "Cet article vous a-t-il aidé ?",
+    "If not, why?": "Sinon, pourquoi ?",
+    "It does not answer my question": "Il ne répond pas à ma question",
+    "It is not clear": "Il n'est pas clair",
+    "Something is missing": "Il manque quelque chose",
+    "It is out of date": "Il n'est plus à jour",
+    "Related questions": "Questions proches",
+    "This article does not exist (or no longer)": "Cet article n'existe pas (ou plus)",
+    "Yes": "Oui",
+    "No": "Non",
+    "Other": "Autre",
+}
