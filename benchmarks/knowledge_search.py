@@ -69,7 +69,7 @@ def embed_all(texts: list[str], label: str, cache: Path | None = None, batch: in
 
 def evaluate(index: SearchIndex, queries: list[tuple[str, str, str]], query_vectors: np.ndarray) -> dict[str, tuple]:
     """recall@5 and MRR (over the top 10) per mode; queries are (language, text, expected article id)."""
-    lookup = {text: vector for (_l, text, _e), vector in zip(queries, query_vectors, strict=True)}
+    lookup = {" ".join(text[:500].split()): vector for (_l, text, _e), vector in zip(queries, query_vectors, strict=True)}
     results = {}
     for mode in MODES:
         found, reciprocal = 0, 0.0

@@ -15,7 +15,7 @@ FRENCH: dict[str, str] = {
         "un conseiller est disponible : utilisez le bouton de discussion en bas de la page",
     "Write to us": "Nous écrire",
     "contact form": "formulaire de contact",
-    "we answer within %(hours)s business hours": "nous répondons sous %(hours)s heures ouvrées",
+    "we answer within %(delay)s (business hours)": "nous répondons sous %(delay)s (heures ouvrées)",
     "book an appointment": "prendre rendez-vous",
     "Search the help centre": "Rechercher dans le centre d'aide",
     "Ask your question, e.g. where is my parcel?": "Posez votre question, par exemple : où est mon colis ?",
